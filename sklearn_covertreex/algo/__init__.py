@@ -1,0 +1,1 @@
+"""Pure orchestration of tree building and querying (no I/O, no globals)."""

@@ -1,0 +1,132 @@
+"""A private, growable tree under construction.
+
+Insertion and deletion copy the input tree's arrays into a builder, work on
+it, and freeze the result into a new :class:`TreeArrays`; the input tree is
+never touched (persistence by copy-on-write at the operation boundary).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...core.tree import TreeArrays
+from ..view import Context, TreeView, child_csr
+
+
+class TreeBuilder:
+    """Growable node arrays plus (node, id) pairs."""
+
+    def __init__(self, n_features: int, capacity: int, n_ids_total: int = 0) -> None:
+        capacity = max(1, capacity)
+        self.points = np.empty((capacity, n_features), dtype=np.float64)
+        self.level = np.empty(capacity, dtype=np.int64)
+        self.parent = np.empty(capacity, dtype=np.int64)
+        self.n = 0
+        self.root = -1
+        self.n_ids_total = n_ids_total
+        self._id_nodes: list[np.ndarray] = []
+        self._id_values: list[np.ndarray] = []
+        self._view: TreeView | None = None
+
+    @classmethod
+    def from_tree(cls, tree: TreeArrays, extra: int) -> TreeBuilder:
+        """A builder holding a copy of ``tree`` with room for ``extra`` more nodes."""
+        b = cls(tree.n_features, tree.n_nodes + extra, tree.n_ids_total)
+        b._append(tree.points, tree.level, tree.parent)
+        b.root = tree.root
+        b._id_nodes.append(np.repeat(np.arange(tree.n_nodes), np.diff(tree.id_ptr)))
+        b._id_values.append(np.array(tree.ids, dtype=np.int64))
+        return b
+
+    def _append(self, points: np.ndarray, level: np.ndarray, parent: np.ndarray) -> np.ndarray:
+        m = points.shape[0]
+        need = self.n + m
+        if need > self.level.shape[0]:
+            cap = max(need, 2 * self.level.shape[0])
+            for name in ("points", "level", "parent"):
+                old = getattr(self, name)
+                new = np.empty((cap,) + old.shape[1:], dtype=old.dtype)
+                new[: self.n] = old[: self.n]
+                setattr(self, name, new)
+        self.points[self.n : need] = points
+        self.level[self.n : need] = level
+        self.parent[self.n : need] = parent
+        new_nodes = np.arange(self.n, need, dtype=np.int64)
+        self.n = need
+        self._view = None
+        return new_nodes
+
+    def add_root(self, point: np.ndarray, level: int, ident: int) -> None:
+        """Start an empty tree with one root."""
+        nodes = self._append(point[None, :], np.array([level]), np.array([-1]))
+        self.root = int(nodes[0])
+        self.add_ids(nodes, np.array([ident]))
+
+    def add_nodes(
+        self, points: np.ndarray, level: np.ndarray, parent: np.ndarray, ids: np.ndarray
+    ) -> np.ndarray:
+        """Append new nodes (one dataset id each); return their node indices."""
+        nodes = self._append(points, level, parent)
+        self.add_ids(nodes, ids)
+        return nodes
+
+    def add_ids(self, nodes: np.ndarray, ids: np.ndarray) -> None:
+        """Store dataset ids on existing nodes (exact duplicates)."""
+        self._id_nodes.append(np.asarray(nodes, dtype=np.int64))
+        self._id_values.append(np.asarray(ids, dtype=np.int64))
+
+    def raise_root(self, level: int) -> None:
+        """Lift the root's level (always valid: the root is alone above the others)."""
+        if level > self.level[self.root]:
+            self.level[self.root] = level
+            self._view = None
+
+    def view(self) -> TreeView:
+        """Current points, levels and child CSR (rebuilt after every change)."""
+        if self._view is None:
+            n = self.n
+            child_ptr, children = child_csr(self.parent[:n], self.level[:n])
+            self._view = TreeView(self.points[:n], self.level[:n], child_ptr, children, self.root)
+        return self._view
+
+    def finalize(
+        self, ctx: Context, metric_name: str, diagnostics: dict[str, Any] | None
+    ) -> TreeArrays:
+        """Freeze into a new :class:`TreeArrays` with exact radii and CSR layouts."""
+        n = self.n
+        points = np.ascontiguousarray(self.points[:n])
+        level = self.level[:n].copy()
+        parent = self.parent[:n].copy()
+        child_ptr, children = child_csr(parent, level)
+        parent_dist = np.zeros(n)
+        nonroot = np.flatnonzero(parent >= 0)
+        if nonroot.size:
+            parent_dist[nonroot] = ctx.backend.pair_distances(
+                points, nonroot, points, parent[nonroot]
+            )
+        radius = np.asarray(ctx.backend.subtree_radii(points, parent), dtype=np.float64)
+        id_nodes = np.concatenate(self._id_nodes) if self._id_nodes else np.empty(0, np.int64)
+        id_values = np.concatenate(self._id_values) if self._id_values else np.empty(0, np.int64)
+        order = np.lexsort((id_values, id_nodes))
+        ids = id_values[order]
+        id_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(id_nodes, minlength=n), out=id_ptr[1:])
+        return TreeArrays(
+            points=points, level=level, parent=parent, parent_dist=parent_dist, radius=radius,
+            child_ptr=child_ptr, children=children, id_ptr=id_ptr, ids=ids,
+            root=int(self.root), n_ids_total=int(self.n_ids_total), metric=metric_name,
+            diagnostics=diagnostics,
+        )
+
+
+def empty_tree(n_features: int, metric_name: str, n_ids_total: int = 0) -> TreeArrays:
+    """A tree with no nodes."""
+    z = np.empty(0, dtype=np.int64)
+    return TreeArrays(
+        points=np.empty((0, n_features)), level=z, parent=z, parent_dist=np.empty(0),
+        radius=np.empty(0), child_ptr=np.zeros(1, np.int64), children=z,
+        id_ptr=np.zeros(1, np.int64), ids=z, root=-1, n_ids_total=n_ids_total,
+        metric=metric_name,
+    )

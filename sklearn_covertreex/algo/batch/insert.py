@@ -1,0 +1,140 @@
+"""Parallel batch insertion with prefix doubling (Gu, Napier, Sun, Wang 2022).
+
+Each batch repeats rounds of: traverse (every pending point finds its
+insertion level and parent in the current tree) -> conflict graph (pending
+points that would break separation together) -> maximal independent set ->
+attach the MIS as new nodes. Points left out retry in the next round against
+the grown tree. See ``doc/algorithm.md`` for why the invariants hold.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from ...core.tree import TreeArrays
+from ..registries import CONFLICT_GRAPHS, MIS, ORDERS, PREFIX_SCHEDULES, TRAVERSALS
+from ..view import Context
+from .builder import TreeBuilder
+
+
+def _ceil_log2(x: float) -> int:
+    mant, expo = np.frexp(x)
+    return int(expo - 1 if mant == 0.5 else expo)
+
+
+class _Stats:
+    """Per-phase timings and counters of one insertion (diagnostics)."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {
+            "batches": 0, "rounds": 0, "duplicates": 0, "conflict_edges": 0,
+            "max_conflict_degree": 0, "mis_rounds": 0,
+            "seconds": {"order": 0.0, "traverse": 0.0, "conflict": 0.0, "mis": 0.0,
+                        "attach": 0.0, "finalize": 0.0},
+        }
+
+    def add_time(self, phase: str, t0: float) -> float:
+        now = time.perf_counter()
+        self.data["seconds"][phase] += now - t0
+        return now
+
+
+def insert_rows(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarray,
+                stats: _Stats) -> None:
+    """Insert rows ``X`` (already ordered) with dataset ``ids`` into ``builder``."""
+    rt = ctx.runtime
+    rng = np.random.default_rng(rt.seed)
+    traverse = TRAVERSALS.get(rt.traversal)
+    conflicts = CONFLICT_GRAPHS.get(rt.conflict_graph)
+    mis = MIS.get(rt.mis)
+    schedule = PREFIX_SCHEDULES.get(rt.prefix_schedule)
+    start = 0
+    if builder.root < 0:
+        d = ctx.backend.distances_to_point(X, X[0])
+        dmax = float(d.max())
+        builder.add_root(X[0], _ceil_log2(dmax) if dmax > 0 else 0, int(ids[0]))
+        start = 1
+    rest_X, rest_ids = X[start:], ids[start:]
+    for lo, hi in schedule(rest_X.shape[0], builder.n, rt.prefix_base):
+        stats.data["batches"] += 1
+        bx, bid = rest_X[lo:hi], rest_ids[lo:hi]
+        dmax = float(ctx.backend.distances_to_point(bx, builder.points[builder.root]).max())
+        if dmax > 0:
+            builder.raise_root(_ceil_log2(dmax))
+        pending = np.arange(bx.shape[0])
+        while pending.size:
+            stats.data["rounds"] += 1
+            t0 = time.perf_counter()
+            Xp = np.ascontiguousarray(bx[pending])
+            lev, par, dup = traverse(ctx, builder.view(), Xp)
+            t0 = stats.add_time("traverse", t0)
+            is_dup = dup >= 0
+            if np.any(is_dup):
+                builder.add_ids(dup[is_dup], bid[pending[is_dup]])
+                stats.data["duplicates"] += int(is_dup.sum())
+            fresh = np.flatnonzero(~is_dup)
+            if fresh.size == 0:
+                break
+            Xf = np.ascontiguousarray(Xp[fresh])
+            ei, ej = conflicts(ctx, Xf, lev[fresh])
+            t0 = stats.add_time("conflict", t0)
+            stats.data["conflict_edges"] += int(ei.size)
+            if ei.size:
+                deg = np.bincount(np.concatenate((ei, ej)), minlength=fresh.size).max()
+                stats.data["max_conflict_degree"] = max(stats.data["max_conflict_degree"],
+                                                        int(deg))
+            chosen, rounds = mis(ctx, fresh.size, ei, ej, rng)
+            stats.data["mis_rounds"] += rounds
+            t0 = stats.add_time("mis", t0)
+            take = fresh[chosen]
+            builder.add_nodes(Xp[take], lev[take], par[take], bid[pending[take]])
+            stats.add_time("attach", t0)
+            pending = pending[fresh[~chosen]]
+
+
+def insert_points(ctx: Context, tree: TreeArrays, X: np.ndarray,
+                  ids: np.ndarray | None = None) -> TreeArrays:
+    """Return a new tree holding ``tree``'s points plus the rows of ``X``.
+
+    Parameters
+    ----------
+    ctx : Context
+        Backend, metric and runtime.
+    tree : TreeArrays
+        The tree to extend (left unchanged; may be empty).
+    X : ndarray of shape (m, d), float64
+        Points to insert (validated by the caller).
+    ids : ndarray of shape (m,), optional
+        Dataset ids of the rows; by default ``tree.n_ids_total + arange(m)``.
+    """
+    stats = _Stats()
+    t0 = time.perf_counter()
+    m = X.shape[0]
+    if ids is None:
+        ids = np.arange(tree.n_ids_total, tree.n_ids_total + m, dtype=np.int64)
+        n_ids_total = tree.n_ids_total + m
+    else:
+        n_ids_total = tree.n_ids_total
+    rng = np.random.default_rng(ctx.runtime.seed)
+    order = ORDERS.get(ctx.runtime.batch_order)(X, rng, ctx.metric)
+    X = np.ascontiguousarray(X[order])
+    ids = np.asarray(ids, dtype=np.int64)[order]
+    t0 = stats.add_time("order", t0)
+    if tree.n_nodes:
+        builder = TreeBuilder.from_tree(tree, m)
+    else:
+        builder = TreeBuilder(X.shape[1], m, tree.n_ids_total)
+    builder.n_ids_total = n_ids_total
+    if m:
+        insert_rows(ctx, builder, X, ids, stats)
+    t0 = time.perf_counter()
+    diagnostics = None
+    if ctx.runtime.diagnostics:
+        diagnostics = stats.data
+        diagnostics["n_levels"] = int(np.unique(builder.level[: builder.n]).size)
+    out = builder.finalize(ctx, tree.metric, diagnostics)
+    stats.add_time("finalize", t0)
+    return out

@@ -1,0 +1,67 @@
+"""Hilbert-curve order of points (Euclidean coordinates only)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+MAX_HILBERT_DIMS = 16
+
+
+def _hilbert_keys(cells: np.ndarray, bits: int) -> np.ndarray:
+    """Hilbert index of integer cells (n, k) with ``bits`` bits per axis (Skilling's transform)."""
+    x = cells.astype(np.uint64).copy()
+    n_dims = x.shape[1]
+    top = np.uint64(1) << np.uint64(bits - 1)
+    # inverse undo excess work
+    q = top
+    while q > 1:
+        p = q - np.uint64(1)
+        for i in range(n_dims):
+            hit = (x[:, i] & q) != 0
+            x[hit, 0] ^= p
+            miss = ~hit
+            t = (x[miss, 0] ^ x[miss, i]) & p
+            x[miss, 0] ^= t
+            x[miss, i] ^= t
+        q >>= np.uint64(1)
+    # Gray encode
+    for i in range(1, n_dims):
+        x[:, i] ^= x[:, i - 1]
+    t = np.zeros(x.shape[0], dtype=np.uint64)
+    q = top
+    while q > 1:
+        hit = (x[:, n_dims - 1] & q) != 0
+        t[hit] ^= q - np.uint64(1)
+        q >>= np.uint64(1)
+    x ^= t[:, None]
+    # interleave: most significant bit of every axis first
+    key = np.zeros(x.shape[0], dtype=np.uint64)
+    for b in range(bits - 1, -1, -1):
+        for i in range(n_dims):
+            key = (key << np.uint64(1)) | ((x[:, i] >> np.uint64(b)) & np.uint64(1))
+    return key
+
+
+def hilbert_order(X: np.ndarray, rng: np.random.Generator, metric: object) -> np.ndarray:
+    """Permutation sorting the rows of X along a Hilbert curve.
+
+    Uses the (at most 16) coordinates of largest spread, quantised to as many
+    bits per axis as fit in 63 bits. Ties keep their input order.
+    """
+    if not getattr(metric, "has_coordinates", False):
+        raise ValueError(
+            "batch_order='hilbert' needs coordinates and works for the Euclidean metric "
+            "only; use 'random' or 'natural'"
+        )
+    n, d = X.shape
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    lo = X.min(axis=0)
+    spread = X.max(axis=0) - lo
+    dims = np.argsort(-spread, kind="stable")[: min(MAX_HILBERT_DIMS, d)]
+    bits = max(1, min(16, 63 // dims.size))
+    scale = np.where(spread[dims] > 0, spread[dims], 1.0)
+    unit = (X[:, dims] - lo[dims]) / scale
+    cells = np.minimum(np.floor(unit * (1 << bits)), (1 << bits) - 1)
+    keys = _hilbert_keys(cells, bits)
+    return np.argsort(keys, kind="stable").astype(np.int64)

@@ -1,0 +1,39 @@
+"""Exact k-nearest-neighbour search over a tree, parallel over queries."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...core.tree import TreeArrays
+from ..view import Context
+
+
+def knn_query(
+    ctx: Context, tree: TreeArrays, Q: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The k nearest dataset ids of every row of ``Q``.
+
+    Returns
+    -------
+    distances : ndarray (n_queries, k) float64, rows ascending
+    ids : ndarray (n_queries, k) int64 (ties broken by the smaller id)
+    evaluations : ndarray (n_queries,) int64, distance evaluations per query
+    """
+    chunk = ctx.runtime.query_chunk_size
+    parts_d, parts_i, parts_e = [], [], []
+    with ctx.backend.threads(ctx.runtime.n_jobs):
+        for lo in range(0, Q.shape[0], chunk):
+            d, i, e = ctx.backend.knn(
+                tree.points, tree.radius, tree.child_ptr, tree.children, tree.id_ptr,
+                tree.ids, tree.root, Q[lo : lo + chunk], k,
+            )
+            parts_d.append(d)
+            parts_i.append(i)
+            parts_e.append(e)
+    if not parts_d:
+        return np.empty((0, k)), np.empty((0, k), np.int64), np.empty(0, np.int64)
+    return (
+        np.concatenate(parts_d).astype(np.float64, copy=False),
+        np.concatenate(parts_i).astype(np.int64, copy=False),
+        np.concatenate(parts_e),
+    )

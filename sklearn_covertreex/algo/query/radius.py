@@ -1,0 +1,32 @@
+"""Exact radius search over a tree (boundary inclusive), parallel over queries."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...core.tree import TreeArrays
+from ..view import Context
+
+
+def radius_query(
+    ctx: Context, tree: TreeArrays, Q: np.ndarray, r: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every dataset id within ``r[i]`` of ``Q[i]``, as CSR.
+
+    Returns
+    -------
+    indptr : ndarray (n_queries + 1,) int64
+    distances : ndarray (indptr[-1],) float64, ascending within each row
+    ids : ndarray (indptr[-1],) int64 (ties by the smaller id)
+    """
+    b = ctx.backend
+    args = (tree.points, tree.radius, tree.child_ptr, tree.children, tree.id_ptr,
+            tree.ids, tree.root)
+    with b.threads(ctx.runtime.n_jobs):
+        counts = np.asarray(b.radius_count(*args, Q, r), dtype=np.int64)
+        indptr = np.zeros(Q.shape[0] + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        dist, ids = b.radius_fill(*args, Q, r, indptr)
+    row = np.repeat(np.arange(Q.shape[0]), counts)
+    order = np.lexsort((ids, dist, row))
+    return indptr, np.asarray(dist, np.float64)[order], np.asarray(ids, np.int64)[order]

@@ -1,0 +1,166 @@
+"""Independent verification of every structural invariant of a tree."""
+
+from __future__ import annotations
+
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from .tree import TreeArrays
+
+
+class TreeInvariantError(AssertionError):
+    """Raised by :func:`check_invariants` when a tree is not valid."""
+
+
+def _fail(message: str) -> None:
+    raise TreeInvariantError(message)
+
+
+def _pair_dist(tree: TreeArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    from ..metrics import get_metric
+
+    return get_metric(tree.metric).pairwise_rows(tree.points, a, b)
+
+
+def check_invariants(tree: TreeArrays, *, rtol: float = 1e-9) -> None:
+    """Verify a compressed cover tree; raise :class:`TreeInvariantError` if invalid.
+
+    Checks, with a numpy implementation independent of the builders:
+
+    * array shapes and the child / id CSR layouts agree with ``parent``;
+    * exactly one root, whose level is above every other node's;
+    * **cover**: ``level(parent(v)) > level(v)`` and
+      ``d(v, parent(v)) <= 2**(level(v) + 1)``; ``parent_dist`` is exact;
+    * **separation**: distinct nodes ``u, v`` satisfy
+      ``d(u, v) > 2**min(level(u), level(v))``;
+    * ``radius[v]`` equals the largest distance from ``v`` to a descendant;
+    * every dataset id is stored once and lies in ``[0, n_ids_total)``.
+
+    Parameters
+    ----------
+    tree : TreeArrays
+        The tree to check.
+    rtol : float
+        Relative tolerance for comparing stored distances with recomputed ones.
+    """
+    n = tree.n_nodes
+    if n == 0:
+        if tree.ids.shape[0] != 0 or tree.root != -1:
+            _fail("empty tree must have no ids and root -1")
+        return
+    for name in ("level", "parent", "parent_dist", "radius"):
+        if getattr(tree, name).shape != (n,):
+            _fail(f"{name} has shape {getattr(tree, name).shape}, expected ({n},)")
+    if tree.points.ndim != 2 or tree.points.shape[0] != n:
+        _fail("points must be (n_nodes, n_features)")
+    if not np.all(np.isfinite(tree.points)):
+        _fail("points must be finite")
+    parent, level = tree.parent, tree.level
+
+    roots = np.flatnonzero(parent == -1)
+    if roots.shape[0] != 1 or roots[0] != tree.root:
+        _fail(f"expected exactly one root at {tree.root}, found {roots.tolist()}")
+    others = np.arange(n) != tree.root
+    if np.any((parent[others] < 0) | (parent[others] >= n)):
+        _fail("parent index out of range")
+    if n > 1 and not level[tree.root] > level[others].max():
+        _fail("root level must be above every other node's level")
+
+    # Child CSR matches parent, children sorted by level (highest first).
+    if tree.child_ptr.shape != (n + 1,) or tree.child_ptr[0] != 0:
+        _fail("child_ptr must have n_nodes + 1 entries starting at 0")
+    if tree.child_ptr[-1] != tree.children.shape[0] or tree.children.shape[0] != n - 1:
+        _fail("children must list every non-root node once")
+    counts = np.diff(tree.child_ptr)
+    if np.any(counts < 0):
+        _fail("child_ptr must be non-decreasing")
+    owner = np.repeat(np.arange(n), counts)
+    if not np.array_equal(parent[tree.children], owner):
+        _fail("children CSR disagrees with parent array")
+    if np.unique(tree.children).shape[0] != n - 1:
+        _fail("a node is listed twice as a child")
+    same = owner[1:] == owner[:-1]
+    if np.any(level[tree.children][1:][same] > level[tree.children][:-1][same]):
+        _fail("children must be sorted by level, highest first")
+
+    # Cover.
+    idx = np.flatnonzero(others)
+    if np.any(level[parent[idx]] <= level[idx]):
+        _fail("a parent's level must exceed its child's")
+    d_par = _pair_dist(tree, idx, parent[idx])
+    bound = np.ldexp(1.0, (level[idx] + 1).astype(np.int64))
+    bad = d_par > bound
+    if np.any(bad):
+        v = idx[np.argmax(bad)]
+        _fail(f"cover violated at node {v}: d={d_par[np.argmax(bad)]!r} > 2^{level[v] + 1}")
+    if not np.allclose(tree.parent_dist[idx], d_par, rtol=rtol, atol=0):
+        _fail("parent_dist disagrees with recomputed distances")
+
+    _check_separation(tree)
+    _check_radius(tree, rtol)
+
+    # Ids.
+    if tree.id_ptr.shape != (n + 1,) or tree.id_ptr[0] != 0:
+        _fail("id_ptr must have n_nodes + 1 entries starting at 0")
+    if np.any(np.diff(tree.id_ptr) < 1):
+        _fail("every node must hold at least one dataset id")
+    if tree.id_ptr[-1] != tree.ids.shape[0]:
+        _fail("id_ptr[-1] must equal the number of ids")
+    if tree.ids.size and (tree.ids.min() < 0 or tree.ids.max() >= tree.n_ids_total):
+        _fail("dataset id out of range")
+    if np.unique(tree.ids).shape[0] != tree.ids.shape[0]:
+        _fail("a dataset id is stored twice")
+
+
+def _check_separation(tree: TreeArrays) -> None:
+    level = tree.level
+    n = tree.n_nodes
+    scale = np.ldexp(1.0, level.astype(np.int64))
+    if tree.metric == "euclidean":
+        # A violation d(u, v) <= 2**min(l_u, l_v) implies d(u, v) <= 2**l_u.
+        kd = cKDTree(tree.points)
+        for u in range(n):
+            near = np.asarray(kd.query_ball_point(tree.points[u], scale[u] * (1 + 1e-12)))
+            near = near[near != u]
+            if near.size == 0:
+                continue
+            d = _pair_dist(tree, np.full(near.shape, u), near)
+            bad = d <= np.minimum(scale[u], scale[near])
+            if np.any(bad):
+                v = near[np.argmax(bad)]
+                _fail(f"separation violated by nodes {u} and {v} (d={d[np.argmax(bad)]!r})")
+        return
+    block = 512
+    for start in range(0, n, block):
+        rows = np.arange(start, min(n, start + block))
+        a = np.repeat(rows, n)
+        b = np.tile(np.arange(n), rows.shape[0])
+        keep = a < b
+        a, b = a[keep], b[keep]
+        d = _pair_dist(tree, a, b)
+        bad = d <= np.minimum(scale[a], scale[b])
+        if np.any(bad):
+            i = np.argmax(bad)
+            _fail(f"separation violated by nodes {a[i]} and {b[i]} (d={d[i]!r})")
+
+
+def _check_radius(tree: TreeArrays, rtol: float) -> None:
+    n = tree.n_nodes
+    expected = np.zeros(n)
+    nodes = np.arange(n)
+    anc = tree.parent.copy()
+    while True:
+        live = anc >= 0
+        if not np.any(live):
+            break
+        v, a = nodes[live], anc[live]
+        d = _pair_dist(tree, v, a)
+        np.maximum.at(expected, a, d)
+        anc = np.where(live, tree.parent[np.maximum(anc, 0)], -1)
+    if not np.allclose(tree.radius, expected, rtol=rtol, atol=0):
+        worst = int(np.argmax(np.abs(tree.radius - expected)))
+        _fail(
+            f"radius of node {worst} is {tree.radius[worst]!r}, "
+            f"expected {expected[worst]!r}"
+        )

@@ -1,0 +1,140 @@
+"""Runtime: every knob of the library in one frozen dataclass.
+
+``Runtime.from_env`` is the only place in the package that reads environment
+variables; nothing in the package writes them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+ENV_PREFIX = "COVERTREEX_"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Configuration of tree building and querying.
+
+    Parameters
+    ----------
+    backend : {"auto", "numpy", "numba"}
+        Kernel backend. ``"auto"`` picks numba when it is importable, else numpy.
+    traversal : {"sparse", "dense"}
+        How batch points descend the tree to find their insertion level:
+        ``"sparse"`` runs one candidate-set descent per point (parallel over
+        points); ``"dense"`` advances the whole batch level by level as flat
+        arrays of (point, candidate) pairs.
+    conflict_graph : {"segmented", "dense", "grid"}
+        How conflicts between batch points are found: ``"dense"`` checks all
+        pairs (blocked), ``"segmented"`` sweeps the points sorted by their
+        distance to a pivot, ``"grid"`` hashes points into cells (Euclidean only).
+    mis : {"luby"}
+        Maximal independent set algorithm (seeded and deterministic).
+    batch_order : {"random", "natural", "hilbert"}
+        Order in which points enter the prefix-doubling batches.
+    prefix_schedule : {"doubling", "single"}
+        ``"doubling"`` inserts batches of size ``prefix_base``, then as many
+        points as the tree holds; ``"single"`` inserts everything as one batch.
+    prefix_base : int
+        Size of the first batch of the doubling schedule.
+    query_chunk_size : int
+        Queries are answered in chunks of this many rows (bounds memory).
+    conflict_block_size : int
+        Block size of the dense conflict graph (bounds memory).
+    seed : int
+        Seed of every random choice (batch order, MIS priorities).
+    n_jobs : int or None
+        Threads used by the numba backend (``None`` or -1: all numba threads).
+    diagnostics : bool
+        Record per-phase timings and counters on built trees.
+    """
+
+    backend: str = "auto"
+    traversal: str = "sparse"
+    conflict_graph: str = "segmented"
+    mis: str = "luby"
+    batch_order: str = "random"
+    prefix_schedule: str = "doubling"
+    prefix_base: int = 64
+    query_chunk_size: int = 8192
+    conflict_block_size: int = 2048
+    seed: int = 0
+    n_jobs: int | None = None
+    diagnostics: bool = False
+
+    def validate(self) -> Runtime:
+        """Check every field; raise ``ValueError`` naming the valid choices.
+
+        Returns
+        -------
+        Runtime
+            ``self``, so calls can be chained.
+        """
+        from .algo import registries
+
+        registries.BACKENDS.check(self.backend)
+        registries.TRAVERSALS.check(self.traversal)
+        registries.CONFLICT_GRAPHS.check(self.conflict_graph)
+        registries.MIS.check(self.mis)
+        registries.ORDERS.check(self.batch_order)
+        registries.PREFIX_SCHEDULES.check(self.prefix_schedule)
+        for name in ("prefix_base", "query_chunk_size", "conflict_block_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"Runtime.{name} must be a positive int, got {value!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"Runtime.seed must be a non-negative int, got {self.seed!r}")
+        if self.n_jobs is not None and (
+            isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or self.n_jobs == 0
+        ):
+            raise ValueError(f"Runtime.n_jobs must be None or a non-zero int, got {self.n_jobs!r}")
+        if not isinstance(self.diagnostics, bool):
+            raise ValueError(f"Runtime.diagnostics must be a bool, got {self.diagnostics!r}")
+        return self
+
+    def replace(self, **changes: object) -> Runtime:
+        """Return a copy with some fields changed (validated)."""
+        return dataclasses.replace(self, **changes).validate()  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Runtime:
+        """Build a Runtime from ``COVERTREEX_<FIELD>`` environment variables.
+
+        Parameters
+        ----------
+        environ : mapping, optional
+            Where to read from; defaults to ``os.environ``. Only read, never written.
+        **overrides
+            Fields that take precedence over the environment.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for field in dataclasses.fields(cls):
+            raw = env.get(ENV_PREFIX + field.name.upper())
+            if raw is None:
+                continue
+            values[field.name] = _parse(field.name, field.type, raw)
+        values.update(overrides)
+        return cls(**values).validate()  # type: ignore[arg-type]
+
+
+def _parse(name: str, annotation: object, raw: str) -> object:
+    text = str(annotation)
+    if text == "bool":
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"{ENV_PREFIX}{name.upper()} must be a boolean, got {raw!r}")
+    if text.startswith("int"):
+        if raw.strip().lower() in ("", "none"):
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{ENV_PREFIX}{name.upper()} must be an integer, got {raw!r}") from None
+    return raw.strip()
