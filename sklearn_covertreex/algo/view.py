@@ -16,12 +16,16 @@ class TreeView:
     ----------
     points : ndarray (n_nodes, d)
     level : ndarray (n_nodes,) int64
+    radius : ndarray (n_nodes,) float64, exact subtree radii
+    parent_dist : ndarray (n_nodes,) float64, distance to the parent (0 at the root)
     child_ptr, children : CSR of children, sorted by level (highest first)
     root : int
     """
 
     points: np.ndarray
     level: np.ndarray
+    radius: np.ndarray
+    parent_dist: np.ndarray
     child_ptr: np.ndarray
     children: np.ndarray
     root: int

@@ -130,42 +130,6 @@ def _nearest(qn, qd, nq, eligible):
 
 
 @njit(cache=True)
-def _insertion_descent(points, level, child_ptr, children, root, x, eligible, bufs):
-    """Insertion level, parent and duplicate node of one point (see doc/algorithm.md)."""
-    qn, qd, qc, bn, bd, bc = bufs
-    d0 = _dist(x, points, root)
-    if d0 == 0.0:
-        return 0, -1, root, bufs
-    qn[0] = root
-    qd[0] = d0
-    qc[0] = child_ptr[root]
-    nq = 1
-    j = level[root]
-    best_s = 0
-    best_par = -1
-    while nq > 0:
-        has, jn = _next_level(level, child_ptr, children, qn, qc, nq)
-        par, m = _nearest(qn, qd, nq, eligible)
-        if par >= 0:
-            t = ceil_log2(m)
-            if has and t < jn + 1:
-                t = jn + 1
-            if t <= j:
-                best_s = t
-                best_par = par
-        if not has:
-            break
-        bn, bd, bc, nq, dup = _advance(
-            points, level, child_ptr, children, x, qn, qd, qc, nq, jn, bn, bd, bc
-        )
-        qn, qd, qc, bn, bd, bc = bn, bd, bc, qn, qd, qc
-        if dup >= 0:
-            return 0, -1, dup, (qn, qd, qc, bn, bd, bc)
-        j = jn
-    return best_s - 1, best_par, -1, (qn, qd, qc, bn, bd, bc)
-
-
-@njit(cache=True)
 def _new_bufs():
     return (
         np.empty(64, np.int64), np.empty(64, np.float64), np.empty(64, np.int64),
@@ -173,26 +137,153 @@ def _new_bufs():
     )
 
 
+@njit(cache=True, inline="always")
+def _fpush(fk, fn, fd, size, key, node, dist):
+    """Push (key, node, dist) on a min-heap of lower bounds (capacity ensured by caller)."""
+    pos = size
+    while pos > 0:
+        up = (pos - 1) // 2
+        if fk[up] > key:
+            fk[pos] = fk[up]
+            fn[pos] = fn[up]
+            fd[pos] = fd[up]
+            pos = up
+        else:
+            break
+    fk[pos] = key
+    fn[pos] = node
+    fd[pos] = dist
+    return size + 1
+
+
+@njit(cache=True)
+def _fgrow(front, need):
+    """Frontier buffers with room for ``need`` entries."""
+    fk, fn, fd = front
+    if fk.shape[0] >= need:
+        return front
+    return _grow(fk, need), _grow(fn, need), _grow(fd, need)
+
+
+@njit(cache=True, inline="always")
+def _fpop(fk, fn, fd, size):
+    """Pop the smallest key; returns (key, node, dist, new size)."""
+    key, node, dist = fk[0], fn[0], fd[0]
+    size -= 1
+    lk, ln, ld = fk[size], fn[size], fd[size]
+    pos = 0
+    while True:
+        left = 2 * pos + 1
+        if left >= size:
+            break
+        small = left
+        if left + 1 < size and fk[left + 1] < fk[left]:
+            small = left + 1
+        if fk[small] < lk:
+            fk[pos] = fk[small]
+            fn[pos] = fn[small]
+            fd[pos] = fd[small]
+            pos = small
+        else:
+            break
+    fk[pos] = lk
+    fn[pos] = ln
+    fd[pos] = ld
+    return key, node, dist, size
+
+
+@njit(cache=True)
+def _new_frontier():
+    return np.empty(64, np.float64), np.empty(64, np.int64), np.empty(64, np.float64)
+
+
+@njit(cache=True)
+def _covering_search(points, level, radius, parent_dist, child_ptr, children, root, x, front):
+    """Nearest node y with d(x, y) <= 2^level(y) ("covering" x), best-first.
+
+    Returns (node, distance, duplicate node or -1, frontier buffers).
+    Descendants of a node c have levels below level(c), so they can only
+    cover x if d(x, c) - radius(c) <= 2^(level(c) - 1); together with the best
+    covering distance found so far this prunes like a 1-NN search.
+    """
+    fk, fn, fd = front
+    best = -1
+    bestd = np.inf
+    d0 = _dist(x, points, root)
+    if d0 == 0.0:
+        return root, 0.0, root, (fk, fn, fd)
+    if d0 <= math.ldexp(1.0, level[root]):
+        best = root
+        bestd = d0
+    fs = _fpush(fk, fn, fd, 0, d0 - radius[root], root, d0)
+    while fs > 0:
+        lb, p, dp, fs = _fpop(fk, fn, fd, fs)
+        slack = PRUNE_RTOL * (dp + radius[p])
+        if fs + child_ptr[p + 1] - child_ptr[p] > fk.shape[0]:
+            fk, fn, fd = _fgrow((fk, fn, fd), fs + child_ptr[p + 1] - child_ptr[p])
+        if lb > bestd + slack:
+            break
+        if lb > math.ldexp(1.0, level[p] - 1) + slack:
+            continue
+        for t in range(child_ptr[p], child_ptr[p + 1]):
+            c = children[t]
+            rc = radius[c]
+            # |d(x, p) - d(p, c)| <= d(x, c): skip c unevaluated when even the
+            # bound says neither c nor its subtree can cover x better
+            gap = abs(dp - parent_dist[c])
+            if gap - rc > min(bestd, math.ldexp(1.0, level[c])) + PRUNE_RTOL * (gap + rc + dp):
+                continue
+            d = _dist(x, points, c)
+            if d == 0.0:
+                return c, 0.0, c, (fk, fn, fd)
+            if d <= math.ldexp(1.0, level[c]) and (d < bestd or (d == bestd and c < best)):
+                best = c
+                bestd = d
+            if rc > 0.0:
+                lim = min(bestd, math.ldexp(1.0, level[c] - 1))
+                if d - rc <= lim + PRUNE_RTOL * (d + rc):
+                    fs = _fpush(fk, fn, fd, fs, d - rc, c, d)
+    return best, bestd, -1, (fk, fn, fd)
+
+
 @njit(cache=True, parallel=True)
-def traverse_sparse(points, level, child_ptr, children, root, X):
-    """For each row of X: insertion level, parent node and duplicate node (-1 if none)."""
+def traverse_sparse(points, level, radius, parent_dist, child_ptr, children, root, X):
+    """For each row of X: insertion level, parent node and duplicate node (-1 if none).
+
+    The parent is the nearest node y with d(x, y) <= 2^level(y) (ties: the
+    smaller index) and the level is ceil(log2 d(x, parent)) - 1, the lowest
+    level that keeps separation (see doc/algorithm.md).
+    """
     n = X.shape[0]
-    out_level = np.empty(n, np.int64)
-    out_parent = np.empty(n, np.int64)
-    out_dup = np.empty(n, np.int64)
-    eligible = np.ones(points.shape[0], np.bool_)
+    out_level = np.zeros(n, np.int64)
+    out_parent = np.full(n, -1, np.int64)
+    out_dup = np.full(n, -1, np.int64)
     chunk = 64
     nchunks = (n + chunk - 1) // chunk
     for ci in prange(nchunks):
-        bufs = _new_bufs()
+        front = _new_frontier()
         for i in range(ci * chunk, min(n, (ci + 1) * chunk)):
-            lv, par, dup, bufs = _insertion_descent(
-                points, level, child_ptr, children, root, X[i], eligible, bufs
+            best, bestd, dup, front = _covering_search(
+                points, level, radius, parent_dist, child_ptr, children, root, X[i], front
             )
-            out_level[i] = lv
-            out_parent[i] = par
-            out_dup[i] = dup
+            if dup >= 0:
+                out_dup[i] = dup
+            else:
+                out_parent[i] = best
+                out_level[i] = ceil_log2(bestd) - 1
     return out_level, out_parent, out_dup
+
+
+@njit(cache=True)
+def update_radii(points, parent, radius, nodes):
+    """Raise the subtree radius of every ancestor of ``nodes`` (in place)."""
+    for v in nodes:
+        a = parent[v]
+        while a >= 0:
+            d = _row_dist(points, v, points, a)
+            if d > radius[a]:
+                radius[a] = d
+            a = parent[a]
 
 
 @njit(cache=True, parallel=True)
@@ -278,39 +369,78 @@ def conflict_dense(X, lev):
     return ei, ej
 
 
-@njit(cache=True, parallel=True)
-def conflict_sweep(X, lev, key):
-    """Conflict pairs of points sorted by ``key`` (a 1-Lipschitz function of position).
+CELL_CLAMP = 4.0e18
 
-    A conflicting pair has ``|key[i] - key[j]| <= d(i, j) <= 2^lev[i]``, so each
-    point only scans forward while the key gap stays within its own scale.
+
+@njit(cache=True, inline="always")
+def _cell_hash(cells, off):
+    h = np.uint64(1469598103934665603)
+    for t in range(cells.shape[0]):
+        v = np.uint64(np.int64(cells[t] + off[t]))
+        h = (h ^ v) * np.uint64(1099511628211)
+    return h
+
+
+@njit(cache=True, parallel=True)
+def conflict_cells(X, lev, Y, offsets):
+    """Conflict pairs found through a grid over an embedding Y of the points.
+
+    Y (n, k) must satisfy |Y[i, t] - Y[j, t]| <= d(i, j) for every column t
+    (coordinates, or distances to pivots). For each level a present in
+    ``lev``, points of level a look up points of level >= a in the 3**k cells
+    (``offsets``) around their own on a grid of side 2^a; every candidate pair
+    is then decided by the exact distance test. Hash collisions only add
+    candidates, so the result is exact.
     """
     n = X.shape[0]
-    counts = np.zeros(n, np.int64)
-    for i in prange(n):
-        w = math.ldexp(1.0, lev[i])
-        c = 0
-        j = i + 1
-        while j < n and key[j] - key[i] <= w + PRUNE_RTOL * (key[j] + w):
-            if _row_dist(X, i, X, j) <= _conflict_scale(lev[i], lev[j]):
-                c += 1
-            j += 1
-        counts[i] = c
-    offsets = np.zeros(n + 1, np.int64)
-    offsets[1:] = np.cumsum(counts)
-    ei = np.empty(offsets[-1], np.int64)
-    ej = np.empty(offsets[-1], np.int64)
-    for i in prange(n):
-        w = math.ldexp(1.0, lev[i])
-        k = offsets[i]
-        j = i + 1
-        while j < n and key[j] - key[i] <= w + PRUNE_RTOL * (key[j] + w):
-            if _row_dist(X, i, X, j) <= _conflict_scale(lev[i], lev[j]):
-                ei[k] = i
-                ej[k] = j
-                k += 1
-            j += 1
-    return ei, ej
+    k = Y.shape[1]
+    levels = np.unique(lev)
+    out_i = np.empty(0, np.int64)
+    out_j = np.empty(0, np.int64)
+    cells = np.empty((n, k), np.float64)
+    for a in levels:
+        side = math.ldexp(1.0, a)
+        targets = np.flatnonzero(lev >= a)
+        sources = np.flatnonzero(lev == a)
+        for i in prange(n):
+            for t in range(k):
+                c = math.floor(Y[i, t] / side)
+                cells[i, t] = min(max(c, -CELL_CLAMP), CELL_CLAMP)
+        zero = np.zeros(k)
+        th = np.empty(targets.shape[0], np.uint64)
+        for u in prange(targets.shape[0]):
+            th[u] = _cell_hash(cells[targets[u]], zero)
+        order = np.argsort(th)
+        sh = th[order]
+        st = targets[order]
+        counts = np.zeros(sources.shape[0], np.int64)
+        for pass_ in range(2):
+            if pass_ == 1:
+                offs = np.zeros(sources.shape[0] + 1, np.int64)
+                offs[1:] = np.cumsum(counts)
+                ei = np.empty(offs[-1], np.int64)
+                ej = np.empty(offs[-1], np.int64)
+            for u in prange(sources.shape[0]):
+                i = sources[u]
+                c = 0
+                for o in range(offsets.shape[0]):
+                    h = _cell_hash(cells[i], offsets[o])
+                    lo = np.searchsorted(sh, h)
+                    while lo < sh.shape[0] and sh[lo] == h:
+                        j = st[lo]
+                        lo += 1
+                        if j == i or (lev[j] == a and j < i):
+                            continue
+                        if _row_dist(X, i, X, j) <= _conflict_scale(lev[i], lev[j]):
+                            if pass_ == 1:
+                                ei[offs[u] + c] = min(i, j)
+                                ej[offs[u] + c] = max(i, j)
+                            c += 1
+                if pass_ == 0:
+                    counts[u] = c
+        out_i = np.concatenate((out_i, ei))
+        out_j = np.concatenate((out_j, ej))
+    return out_i, out_j
 
 
 @njit(cache=True)
@@ -377,7 +507,7 @@ def _less(d1, i1, d2, i2):
     return d1 < d2 or (d1 == d2 and i1 < i2)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _heap_push(hd, hi, size, k, d, idx):
     """Max-heap on (distance, id) of capacity k; returns the new size."""
     if size < k:
@@ -442,72 +572,48 @@ def _heap_sort(hd, hi, size):
 
 
 @njit(cache=True)
-def _knn_one(points, radius, child_ptr, children, id_ptr, ids, root, q, k, hd, hi, st, cn, cd):
-    sn, sd = st
+def _knn_one(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, q, k, hd, hi,
+             front):
+    """Best-first k-NN of one query into the max-heap (hd, hi); returns evaluations."""
+    fk, fn, fd = front
     size = 0
     d0 = _dist(q, points, root)
     for t in range(id_ptr[root], id_ptr[root + 1]):
         size = _heap_push(hd, hi, size, k, d0, ids[t])
-    sn[0] = root
-    sd[0] = d0
-    top = 1
     n_dist = 1
-    while top > 0:
-        top -= 1
-        p = sn[top]
-        dp = sd[top]
+    fs = 0
+    if radius[root] > 0.0:
+        fs = _fpush(fk, fn, fd, 0, d0 - radius[root], root, d0)
+    while fs > 0:
+        lb, p, dp, fs = _fpop(fk, fn, fd, fs)
         kth = hd[0] if size == k else np.inf
-        if dp - radius[p] > kth + PRUNE_RTOL * (dp + radius[p]):
-            continue
-        c0 = child_ptr[p]
-        m = child_ptr[p + 1] - c0
-        if m == 0:
-            continue
-        if cn.shape[0] < m:
-            cn = np.empty(2 * m, np.int64)
-            cd = np.empty(2 * m, np.float64)
-        for t in range(m):
-            c = children[c0 + t]
+        if lb > kth + PRUNE_RTOL * (dp + radius[p]):
+            break
+        if fs + child_ptr[p + 1] - child_ptr[p] > fk.shape[0]:
+            fk, fn, fd = _fgrow((fk, fn, fd), fs + child_ptr[p + 1] - child_ptr[p])
+        for t in range(child_ptr[p], child_ptr[p + 1]):
+            c = children[t]
+            rc = radius[c]
+            if size == k:
+                # |d(q, p) - d(p, c)| <= d(q, c): skip c unevaluated when possible
+                gap = abs(dp - parent_dist[c])
+                if gap - rc > hd[0] + PRUNE_RTOL * (gap + rc + dp):
+                    continue
             d = _dist(q, points, c)
-            cn[t] = c
-            cd[t] = d
+            n_dist += 1
             if size < k or d <= hd[0]:
                 for u in range(id_ptr[c], id_ptr[c + 1]):
                     size = _heap_push(hd, hi, size, k, d, ids[u])
-        n_dist += m
-        kth = hd[0] if size == k else np.inf
-        # keep children whose subtree may still hold a neighbour
-        keep = 0
-        for t in range(m):
-            c = cn[t]
-            if radius[c] > 0.0 and cd[t] - radius[c] <= kth + PRUNE_RTOL * (cd[t] + radius[c]):
-                cn[keep] = c
-                cd[keep] = cd[t]
-                keep += 1
-        # insertion sort, farthest first, so the nearest child is popped first
-        for a in range(1, keep):
-            c = cn[a]
-            d = cd[a]
-            b = a - 1
-            while b >= 0 and cd[b] < d:
-                cn[b + 1] = cn[b]
-                cd[b + 1] = cd[b]
-                b -= 1
-            cn[b + 1] = c
-            cd[b + 1] = d
-        if top + keep > sn.shape[0]:
-            sn = _grow(sn, top + keep)
-            sd = _grow(sd, top + keep)
-        for a in range(keep):
-            sn[top] = cn[a]
-            sd[top] = cd[a]
-            top += 1
+            if rc > 0.0:
+                kth = hd[0] if size == k else np.inf
+                if d - rc <= kth + PRUNE_RTOL * (d + rc):
+                    fs = _fpush(fk, fn, fd, fs, d - rc, c, d)
     _heap_sort(hd, hi, size)
-    return (sn, sd), cn, cd, n_dist
+    return n_dist, (fk, fn, fd)
 
 
 @njit(cache=True, parallel=True)
-def knn(points, radius, child_ptr, children, id_ptr, ids, root, Q, k):
+def knn(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, k):
     """Exact k nearest neighbours of every row of Q: (distances, ids, distance evaluations)."""
     nq = Q.shape[0]
     out_d = np.full((nq, k), np.inf)
@@ -516,13 +622,11 @@ def knn(points, radius, child_ptr, children, id_ptr, ids, root, Q, k):
     chunk = 32
     nchunks = (nq + chunk - 1) // chunk
     for ci in prange(nchunks):
-        st = (np.empty(256, np.int64), np.empty(256, np.float64))
-        cn = np.empty(256, np.int64)
-        cd = np.empty(256, np.float64)
+        front = _new_frontier()
         for i in range(ci * chunk, min(nq, (ci + 1) * chunk)):
-            st, cn, cd, ne = _knn_one(
-                points, radius, child_ptr, children, id_ptr, ids, root, Q[i], k,
-                out_d[i], out_i[i], st, cn, cd,
+            ne, front = _knn_one(
+                points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[i], k,
+                out_d[i], out_i[i], front,
             )
             evals[i] = ne
     return out_d, out_i, evals

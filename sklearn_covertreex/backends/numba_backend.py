@@ -9,7 +9,7 @@ import numba
 
 from ._numba_kernels import (
     conflict_dense,
-    conflict_sweep,
+    conflict_cells,
     distances_to_point,
     find_parents,
     knn,
@@ -19,13 +19,14 @@ from ._numba_kernels import (
     radius_fill,
     subtree_radii,
     traverse_sparse,
+    update_radii,
 )
 
 name = "numba"
 
 __all__ = [
     "conflict_dense",
-    "conflict_sweep",
+    "conflict_cells",
     "distances_to_point",
     "find_parents",
     "knn",
@@ -36,6 +37,7 @@ __all__ = [
     "subtree_radii",
     "threads",
     "traverse_sparse",
+    "update_radii",
 ]
 
 

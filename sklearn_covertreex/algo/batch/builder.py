@@ -23,6 +23,8 @@ class TreeBuilder:
         self.points = np.empty((capacity, n_features), dtype=np.float64)
         self.level = np.empty(capacity, dtype=np.int64)
         self.parent = np.empty(capacity, dtype=np.int64)
+        self.radius = np.empty(capacity, dtype=np.float64)
+        self.parent_dist = np.empty(capacity, dtype=np.float64)
         self.n = 0
         self.root = -1
         self.n_ids_total = n_ids_total
@@ -34,18 +36,21 @@ class TreeBuilder:
     def from_tree(cls, tree: TreeArrays, extra: int) -> TreeBuilder:
         """A builder holding a copy of ``tree`` with room for ``extra`` more nodes."""
         b = cls(tree.n_features, tree.n_nodes + extra, tree.n_ids_total)
-        b._append(tree.points, tree.level, tree.parent)
+        b._append(tree.points, tree.level, tree.parent, tree.radius, tree.parent_dist)
         b.root = tree.root
         b._id_nodes.append(np.repeat(np.arange(tree.n_nodes), np.diff(tree.id_ptr)))
         b._id_values.append(np.array(tree.ids, dtype=np.int64))
         return b
 
-    def _append(self, points: np.ndarray, level: np.ndarray, parent: np.ndarray) -> np.ndarray:
+    def _append(self, points: np.ndarray, level: np.ndarray, parent: np.ndarray,
+                radius: np.ndarray | None = None,
+                parent_dist: np.ndarray | None = None) -> np.ndarray:
+        """Append nodes; ``radius`` defaults to 0 (leaves), ``parent_dist`` to 0."""
         m = points.shape[0]
         need = self.n + m
         if need > self.level.shape[0]:
             cap = max(need, 2 * self.level.shape[0])
-            for name in ("points", "level", "parent"):
+            for name in ("points", "level", "parent", "radius", "parent_dist"):
                 old = getattr(self, name)
                 new = np.empty((cap,) + old.shape[1:], dtype=old.dtype)
                 new[: self.n] = old[: self.n]
@@ -53,6 +58,8 @@ class TreeBuilder:
         self.points[self.n : need] = points
         self.level[self.n : need] = level
         self.parent[self.n : need] = parent
+        self.radius[self.n : need] = 0.0 if radius is None else radius
+        self.parent_dist[self.n : need] = 0.0 if parent_dist is None else parent_dist
         new_nodes = np.arange(self.n, need, dtype=np.int64)
         self.n = need
         self._view = None
@@ -65,10 +72,14 @@ class TreeBuilder:
         self.add_ids(nodes, np.array([ident]))
 
     def add_nodes(
-        self, points: np.ndarray, level: np.ndarray, parent: np.ndarray, ids: np.ndarray
+        self, ctx: Context, points: np.ndarray, level: np.ndarray, parent: np.ndarray,
+        ids: np.ndarray,
     ) -> np.ndarray:
-        """Append new nodes (one dataset id each); return their node indices."""
-        nodes = self._append(points, level, parent)
+        """Append new leaves (one dataset id each), update ancestor radii; return nodes."""
+        parent_dist = ctx.backend.pair_distances(points, np.arange(points.shape[0]),
+                                                 self.points, parent)
+        nodes = self._append(points, level, parent, None, parent_dist)
+        ctx.backend.update_radii(self.points, self.parent, self.radius, nodes)
         self.add_ids(nodes, ids)
         return nodes
 
@@ -88,17 +99,29 @@ class TreeBuilder:
         if self._view is None:
             n = self.n
             child_ptr, children = child_csr(self.parent[:n], self.level[:n])
-            self._view = TreeView(self.points[:n], self.level[:n], child_ptr, children, self.root)
+            self._view = TreeView(self.points[:n], self.level[:n], self.radius[:n],
+                                  self.parent_dist[:n], child_ptr, children, self.root)
         return self._view
 
     def finalize(
         self, ctx: Context, metric_name: str, diagnostics: dict[str, Any] | None
     ) -> TreeArrays:
-        """Freeze into a new :class:`TreeArrays` with exact radii and CSR layouts."""
+        """Freeze into a new :class:`TreeArrays`.
+
+        Nodes are renumbered in breadth-first order with the children of each
+        node consecutive (sorted by level, highest first), so a query reads
+        the points of a node's children from one contiguous block.
+        """
         n = self.n
-        points = np.ascontiguousarray(self.points[:n])
-        level = self.level[:n].copy()
-        parent = self.parent[:n].copy()
+        child_ptr, children = child_csr(self.parent[:n], self.level[:n])
+        order = bfs_order(child_ptr, children, self.root)
+        new_index = np.empty(n, dtype=np.int64)
+        new_index[order] = np.arange(n)
+        points = np.ascontiguousarray(self.points[:n][order])
+        level = self.level[:n][order]
+        old_parent = self.parent[:n][order]
+        parent = np.where(old_parent >= 0, new_index[np.maximum(old_parent, 0)], -1)
+        radius = self.radius[:n][order]
         child_ptr, children = child_csr(parent, level)
         parent_dist = np.zeros(n)
         nonroot = np.flatnonzero(parent >= 0)
@@ -106,19 +129,37 @@ class TreeBuilder:
             parent_dist[nonroot] = ctx.backend.pair_distances(
                 points, nonroot, points, parent[nonroot]
             )
-        radius = np.asarray(ctx.backend.subtree_radii(points, parent), dtype=np.float64)
         id_nodes = np.concatenate(self._id_nodes) if self._id_nodes else np.empty(0, np.int64)
+        id_nodes = new_index[id_nodes]
         id_values = np.concatenate(self._id_values) if self._id_values else np.empty(0, np.int64)
-        order = np.lexsort((id_values, id_nodes))
-        ids = id_values[order]
+        id_order = np.lexsort((id_values, id_nodes))
+        ids = id_values[id_order]
         id_ptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(id_nodes, minlength=n), out=id_ptr[1:])
         return TreeArrays(
             points=points, level=level, parent=parent, parent_dist=parent_dist, radius=radius,
             child_ptr=child_ptr, children=children, id_ptr=id_ptr, ids=ids,
-            root=int(self.root), n_ids_total=int(self.n_ids_total), metric=metric_name,
-            diagnostics=diagnostics,
+            root=int(new_index[self.root]), n_ids_total=int(self.n_ids_total),
+            metric=metric_name, diagnostics=diagnostics,
         )
+
+
+def bfs_order(child_ptr: np.ndarray, children: np.ndarray, root: int) -> np.ndarray:
+    """Nodes in breadth-first order from ``root``, children in CSR order."""
+    n = child_ptr.shape[0] - 1
+    order = np.empty(n, dtype=np.int64)
+    order[0] = root
+    head, tail = 0, 1
+    frontier = np.array([root], dtype=np.int64)
+    while frontier.size:
+        counts = child_ptr[frontier + 1] - child_ptr[frontier]
+        starts = np.repeat(child_ptr[frontier], counts)
+        offs = np.arange(starts.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        nxt = children[starts + offs]
+        order[tail : tail + nxt.size] = nxt
+        head, tail = tail, tail + nxt.size
+        frontier = nxt
+    return order
 
 
 def empty_tree(n_features: int, metric_name: str, n_ids_total: int = 0) -> TreeArrays:

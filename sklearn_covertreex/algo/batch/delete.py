@@ -79,7 +79,13 @@ def delete_ids(ctx: Context, tree: TreeArrays, ids: np.ndarray) -> TreeArrays:
     builder = TreeBuilder(tree.n_features, kept.size + int(dissolved.sum()) + 1,
                           tree.n_ids_total)
     new_parent = np.where(parent[kept] >= 0, new_index[np.maximum(parent[kept], 0)], -1)
-    builder._append(tree.points[kept], level[kept], new_parent)
+    has_parent = np.flatnonzero(new_parent >= 0)
+    parent_dist = np.zeros(kept.size)
+    parent_dist[has_parent] = ctx.backend.pair_distances(
+        tree.points, kept[has_parent], tree.points, kept[new_parent[has_parent]])
+    builder._append(tree.points[kept], level[kept], new_parent, None, parent_dist)
+    builder.radius[: kept.size] = ctx.backend.subtree_radii(builder.points[: kept.size],
+                                                            new_parent)
     builder.root = int(new_index[root])
     own = keep_id & keep[id_nodes]
     builder.add_ids(new_index[id_nodes[own]], tree.ids[own])

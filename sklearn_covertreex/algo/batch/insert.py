@@ -90,7 +90,7 @@ def insert_rows(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarr
             stats.data["mis_rounds"] += rounds
             t0 = stats.add_time("mis", t0)
             take = fresh[chosen]
-            builder.add_nodes(Xp[take], lev[take], par[take], bid[pending[take]])
+            builder.add_nodes(ctx, Xp[take], lev[take], par[take], bid[pending[take]])
             stats.add_time("attach", t0)
             pending = pending[fresh[~chosen]]
 

@@ -1,8 +1,9 @@
-"""Segmented conflict graph: a sweep over points sorted by distance to a pivot.
+"""Segmented conflict graph: cells in pivot-distance space (any metric).
 
-By the triangle inequality ``|d(x, p) - d(y, p)| <= d(x, y)``, so a point only
-needs to be compared with the points whose pivot distance lies within its own
-conflict scale ``2**lev`` ahead of it in sorted order. Works for any metric.
+By the triangle inequality ``|d(x, p) - d(y, p)| <= d(x, y)`` for any pivot p,
+so the distances to a few pivots form a 1-Lipschitz embedding: a conflicting
+pair at scale ``2**a`` lands in neighbouring cells of side ``2**a`` there.
+Pivots are chosen by farthest-point traversal of the batch.
 """
 
 from __future__ import annotations
@@ -10,21 +11,25 @@ from __future__ import annotations
 import numpy as np
 
 from ..view import Context
+from ._cells import cell_conflicts
+
+N_PIVOTS = 3
 
 
 def conflict_segmented(
     ctx: Context, X: np.ndarray, lev: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """All conflicting pairs among the rows of ``X``, by a pivot-sorted sweep."""
-    if X.shape[0] < 2:
+    """All conflicting pairs among the rows of ``X``, via pivot-distance cells."""
+    n = X.shape[0]
+    if n < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     backend = ctx.backend
-    # a far point as pivot spreads the keys out (like a projection)
-    pivot = int(np.argmax(backend.distances_to_point(X, X[0])))
-    key = backend.distances_to_point(X, X[pivot])
-    order = np.argsort(key, kind="stable")
-    ei, ej = backend.conflict_sweep(
-        np.ascontiguousarray(X[order]), np.ascontiguousarray(lev[order]), key[order]
-    )
-    a, b = order[ei], order[ej]
-    return np.minimum(a, b), np.maximum(a, b)
+    columns = []
+    nearest = np.full(n, np.inf)
+    pivot = 0
+    for _ in range(min(N_PIVOTS, n)):
+        d = backend.distances_to_point(X, X[pivot])
+        columns.append(d)
+        nearest = np.minimum(nearest, d)
+        pivot = int(np.argmax(nearest))
+    return cell_conflicts(ctx, X, lev, np.column_stack(columns))
