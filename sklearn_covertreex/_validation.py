@@ -43,7 +43,8 @@ def check_points(X: object, *, name: str = "X", n_features: int | None = None,
         raise ValueError(f"{name} has 0 samples; at least 1 is required")
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(
-            f"{name} has {arr.shape[1]} features, but the tree holds {n_features}-dimensional points"
+            f"{name} has {arr.shape[1]} features, "
+            f"but the tree holds {n_features}-dimensional points"
         )
     out = np.ascontiguousarray(arr, dtype=np.float64)
     if not np.all(np.isfinite(out)):

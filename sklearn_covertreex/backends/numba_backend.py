@@ -8,8 +8,8 @@ from contextlib import contextmanager
 import numba
 
 from ._numba_kernels import (
-    conflict_dense,
     conflict_cells,
+    conflict_dense,
     distances_to_point,
     find_parents,
     knn,

@@ -149,7 +149,7 @@ def bfs_order(child_ptr: np.ndarray, children: np.ndarray, root: int) -> np.ndar
     n = child_ptr.shape[0] - 1
     order = np.empty(n, dtype=np.int64)
     order[0] = root
-    head, tail = 0, 1
+    tail = 1
     frontier = np.array([root], dtype=np.int64)
     while frontier.size:
         counts = child_ptr[frontier + 1] - child_ptr[frontier]
@@ -157,7 +157,7 @@ def bfs_order(child_ptr: np.ndarray, children: np.ndarray, root: int) -> np.ndar
         offs = np.arange(starts.size) - np.repeat(np.cumsum(counts) - counts, counts)
         nxt = children[starts + offs]
         order[tail : tail + nxt.size] = nxt
-        head, tail = tail, tail + nxt.size
+        tail += nxt.size
         frontier = nxt
     return order
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from ...core.tree import TreeArrays
+from ..view import Context
 from .builder import TreeBuilder, empty_tree
 from .insert import _Stats, insert_rows
-from ..view import Context
 
 
 def delete_ids(ctx: Context, tree: TreeArrays, ids: np.ndarray) -> TreeArrays:

@@ -24,8 +24,8 @@ def knn_query(
     with ctx.backend.threads(ctx.runtime.n_jobs):
         for lo in range(0, Q.shape[0], chunk):
             d, i, e = ctx.backend.knn(
-                tree.points, tree.radius, tree.parent_dist, tree.child_ptr, tree.children, tree.id_ptr,
-                tree.ids, tree.root, Q[lo : lo + chunk], k,
+                tree.points, tree.radius, tree.parent_dist, tree.child_ptr, tree.children,
+                tree.id_ptr, tree.ids, tree.root, Q[lo : lo + chunk], k,
             )
             parts_d.append(d)
             parts_i.append(i)

@@ -1,0 +1,67 @@
+"""Shared test helpers: numpy brute force and exactness assertions."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "default", deadline=None, max_examples=40,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "ci", deadline=None, max_examples=25, derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+RTOL = 1e-10
+
+
+def brute_distances(X: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """Exact float64 distance matrix, sqrt of summed squared differences."""
+    X = np.asarray(X, dtype=np.float64)
+    Q = np.asarray(Q, dtype=np.float64)
+    out = np.empty((Q.shape[0], X.shape[0]))
+    for i in range(Q.shape[0]):
+        diff = X - Q[i]
+        out[i] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+    return out
+
+
+def assert_knn_exact(X, Q, k, dist, ind, ids=None):
+    """(dist, ind) is an exact k-NN answer: the right distances, valid ids, no repeats.
+
+    ``ids`` maps rows of X to dataset ids (default: row numbers).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    ids = np.arange(X.shape[0]) if ids is None else np.asarray(ids)
+    D = brute_distances(X, Q)
+    ref = np.sort(D, axis=1)[:, :k]
+    assert dist.shape == (Q.shape[0], k) and ind.shape == (Q.shape[0], k)
+    assert dist.dtype == np.float64
+    np.testing.assert_allclose(dist, ref, rtol=RTOL, atol=0)
+    assert np.all(np.diff(dist, axis=1) >= 0), "rows must be sorted ascending"
+    row_of = {int(v): r for r, v in enumerate(ids)}
+    for q in range(Q.shape[0]):
+        assert len(set(ind[q].tolist())) == k, "an id is repeated in a row"
+        rows = np.array([row_of[int(v)] for v in ind[q]])
+        np.testing.assert_allclose(D[q, rows], dist[q], rtol=RTOL, atol=0)
+
+
+def assert_radius_exact(X, Q, r, indptr, dist, ind, ids=None):
+    """CSR radius answer equals brute force (boundary cases within rounding)."""
+    X = np.asarray(X, dtype=np.float64)
+    ids = np.arange(X.shape[0]) if ids is None else np.asarray(ids)
+    D = brute_distances(X, Q)
+    r = np.broadcast_to(np.asarray(r, dtype=np.float64), (Q.shape[0],))
+    for q in range(Q.shape[0]):
+        got = ind[indptr[q] : indptr[q + 1]]
+        gd = dist[indptr[q] : indptr[q + 1]]
+        assert np.all(np.diff(gd) >= 0)
+        assert len(set(got.tolist())) == got.size
+        must = set(ids[D[q] <= r[q] * (1 - RTOL)].tolist())
+        may = set(ids[D[q] <= r[q] * (1 + RTOL)].tolist())
+        assert must <= set(got.tolist()) <= may

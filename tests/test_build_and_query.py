@@ -1,0 +1,173 @@
+"""Every build path passes the invariant checker and answers exactly."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from conftest import assert_knn_exact, assert_radius_exact, brute_distances
+
+from sklearn_covertreex import CoverTree, Runtime, check_invariants
+
+STRATEGIES = list(itertools.product(
+    ("numba", "numpy"), ("sparse", "dense"), ("segmented", "dense", "grid"),
+    ("random", "natural", "hilbert"),
+))
+
+
+def _data(seed: int, n: int, d: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    X[7::7] = X[1:-6:7][: X[7::7].shape[0]]  # exact duplicates
+    return X
+
+
+@pytest.mark.parametrize("backend, traversal, conflict, order", STRATEGIES)
+def test_every_strategy_builds_valid_tree_with_same_answers(backend, traversal, conflict, order):
+    n = 150 if backend == "numpy" else 600
+    X = _data(0, n, 3)
+    Q = np.random.default_rng(1).normal(size=(20, 3))
+    rt = Runtime(backend=backend, traversal=traversal, conflict_graph=conflict,
+                 batch_order=order, prefix_base=16)
+    tree = CoverTree(rt).fit(X)
+    check_invariants(tree.arrays)
+    assert sorted(tree.arrays.ids.tolist()) == list(range(n))
+    d, i = tree.knn(Q, 5)
+    assert_knn_exact(X, Q, 5, d, i)
+    ref_d, ref_i = CoverTree(Runtime(backend="numba")).fit(X).knn(Q, 5)
+    np.testing.assert_array_equal(d, ref_d)
+    np.testing.assert_array_equal(i, ref_i)  # ties broken by smaller id everywhere
+    indptr, rd, ri = tree.radius(Q, 0.5)
+    assert_radius_exact(X, Q, 0.5, indptr, rd, ri)
+
+
+@pytest.mark.parametrize("schedule", ["doubling", "single"])
+def test_prefix_schedules(schedule):
+    X = _data(2, 800, 4)
+    tree = CoverTree(Runtime(prefix_schedule=schedule, prefix_base=8)).fit(X)
+    check_invariants(tree.arrays)
+    d, i = tree.knn(X[:30], 4)
+    assert_knn_exact(X, X[:30], 4, d, i)
+
+
+def test_single_point():
+    X = np.array([[1.0, 2.0, 3.0]])
+    tree = CoverTree().fit(X)
+    check_invariants(tree.arrays)
+    d, i = tree.knn([[0.0, 0.0, 0.0]], 1)
+    assert i.tolist() == [[0]]
+    np.testing.assert_allclose(d, [[np.sqrt(14.0)]])
+    indptr, rd, ri = tree.radius([[1.0, 2.0, 3.0]], 0.0)
+    assert ri.tolist() == [0] and rd.tolist() == [0.0]
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_all_points_equal_returns_every_duplicate(backend):
+    X = np.full((40, 3), 2.5)
+    tree = CoverTree(Runtime(backend=backend)).fit(X)
+    check_invariants(tree.arrays)
+    assert tree.arrays.n_nodes == 1
+    d, i = tree.knn([[2.5, 2.5, 2.5]], 40)
+    assert sorted(i[0].tolist()) == list(range(40))
+    assert np.all(d == 0)
+    indptr, rd, ri = tree.radius([[2.5, 2.5, 2.6]], 0.1 + 1e-12)
+    assert sorted(ri.tolist()) == list(range(40))
+
+
+def test_k_equal_n_and_k_too_large():
+    X = _data(3, 50, 2)
+    tree = CoverTree().fit(X)
+    d, i = tree.knn(X[:5], 50)
+    assert_knn_exact(X, X[:5], 50, d, i)
+    with pytest.raises(ValueError, match="larger than the number of points"):
+        tree.knn(X[:5], 51)
+
+
+def test_integer_lattice_massive_ties():
+    g = np.arange(8.0)
+    X = np.array(list(itertools.product(g, g, g)))
+    X = np.concatenate([X, X[:100]])  # duplicates too
+    tree = CoverTree(Runtime(batch_order="natural")).fit(X)
+    check_invariants(tree.arrays)
+    Q = np.array(list(itertools.product([0.0, 3.5, 7.0], repeat=3)))
+    d, i = tree.knn(Q, 27)
+    assert_knn_exact(X, Q, 27, d, i)
+    # ties resolved by the smaller id: identical to a stable brute-force sort
+    D = brute_distances(X, Q)
+    ref = np.argsort(D, axis=1, kind="stable")[:, :27]
+    np.testing.assert_array_equal(i, ref)
+    indptr, rd, ri = tree.radius(Q, 1.0)
+    assert_radius_exact(X, Q, 1.0, indptr, rd, ri)
+
+
+@pytest.mark.parametrize("scale", [1e-9, 1e9, 2.0**-40, 1.0])
+def test_scale_invariance(scale):
+    base = _data(4, 400, 3)
+    X = base * scale
+    tree = CoverTree().fit(X)
+    check_invariants(tree.arrays)
+    Q = X[:25] + scale * 0.01
+    d, i = tree.knn(Q, 6)
+    assert_knn_exact(X, Q, 6, d, i)
+    ref_i = CoverTree().fit(base).knn(base[:25] + 0.01, 6)[1]
+    np.testing.assert_array_equal(i, ref_i)
+    indptr, rd, ri = tree.radius(Q, 0.3 * scale)
+    assert_radius_exact(X, Q, 0.3 * scale, indptr, rd, ri)
+
+
+@pytest.mark.parametrize("d", [1, 2, 5, 16, 64])
+def test_dimensions(d):
+    X = _data(5, 500, d)
+    tree = CoverTree().fit(X)
+    check_invariants(tree.arrays)
+    Q = np.random.default_rng(6).normal(size=(20, d))
+    dist, ind = tree.knn(Q, 7)
+    assert_knn_exact(X, Q, 7, dist, ind)
+
+
+def test_low_intrinsic_dimension_in_high_d():
+    rng = np.random.default_rng(7)
+    basis = np.linalg.qr(rng.normal(size=(32, 3)))[0].T
+    X = rng.normal(size=(1500, 3)) @ basis + 1e-4 * rng.normal(size=(1500, 32))
+    tree = CoverTree(Runtime(conflict_graph="grid")).fit(X)
+    check_invariants(tree.arrays)
+    Q = rng.normal(size=(30, 3)) @ basis
+    d, i = tree.knn(Q, 10)
+    assert_knn_exact(X, Q, 10, d, i)
+
+
+def test_float32_fortran_readonly_inputs():
+    X = np.asfortranarray(_data(8, 300, 5).astype(np.float32))
+    X.flags.writeable = False
+    tree = CoverTree().fit(X)
+    check_invariants(tree.arrays)
+    Q = np.asfortranarray(X[:10])
+    d, i = tree.knn(Q, 3)
+    assert d.dtype == np.float64
+    assert_knn_exact(X.astype(np.float64), Q.astype(np.float64), 3, d, i)
+
+
+def test_diagnostics_counters():
+    tree = CoverTree(Runtime(diagnostics=True)).fit(_data(9, 500, 3))
+    diag = tree.diagnostics
+    assert diag["rounds"] >= diag["batches"] >= 1
+    assert set(diag["seconds"]) >= {"traverse", "conflict", "mis", "attach"}
+    assert CoverTree().fit(_data(9, 50, 3)).diagnostics is None
+
+
+def test_threads_setting_gives_same_answers():
+    X = _data(10, 700, 3)
+    a = CoverTree(Runtime(n_jobs=1)).fit(X)
+    b = CoverTree(Runtime(n_jobs=-1)).fit(X)
+    np.testing.assert_array_equal(a.knn(X[:50], 5)[1], b.knn(X[:50], 5)[1])
+
+
+def test_pickle_round_trip():
+    import pickle
+
+    tree = CoverTree().fit(_data(11, 300, 3))
+    back = pickle.loads(pickle.dumps(tree))
+    check_invariants(back.arrays)
+    Q = _data(12, 10, 3)
+    np.testing.assert_array_equal(tree.knn(Q, 4)[1], back.knn(Q, 4)[1])
