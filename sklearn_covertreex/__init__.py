@@ -2,9 +2,25 @@
 
 from .api import CoverTree
 from .core import TreeArrays, TreeInvariantError, check_invariants
+from .estimators import (
+    CoverTreeKNeighborsClassifier,
+    CoverTreeKNeighborsRegressor,
+    CoverTreeKNeighborsTransformer,
+    CoverTreeNeighbors,
+)
 from .runtime import Runtime
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["CoverTree", "Runtime", "TreeArrays", "TreeInvariantError", "check_invariants",
-           "__version__"]
+__all__ = [
+    "CoverTree",
+    "CoverTreeKNeighborsClassifier",
+    "CoverTreeKNeighborsRegressor",
+    "CoverTreeKNeighborsTransformer",
+    "CoverTreeNeighbors",
+    "Runtime",
+    "TreeArrays",
+    "TreeInvariantError",
+    "__version__",
+    "check_invariants",
+]

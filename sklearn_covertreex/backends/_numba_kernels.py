@@ -370,77 +370,139 @@ def conflict_dense(X, lev):
 
 
 CELL_CLAMP = 4.0e18
+# relative slack of the grid look-up: covers rounding in the embedding and in
+# the distance test, so a pair the distance test calls conflicting is never missed
+CELL_RTOL = 1e-9
 
 
 @njit(cache=True, inline="always")
-def _cell_hash(cells, off):
+def _cell(y, side):
+    """Integer cell index of y on a grid of side ``side`` (clamped, so monotone)."""
+    c = math.floor(y / side)
+    return np.int64(min(max(c, -CELL_CLAMP), CELL_CLAMP))
+
+
+@njit(cache=True, inline="always")
+def _hash_cells(cells):
     h = np.uint64(1469598103934665603)
     for t in range(cells.shape[0]):
-        v = np.uint64(np.int64(cells[t] + off[t]))
-        h = (h ^ v) * np.uint64(1099511628211)
+        h = (h ^ np.uint64(cells[t])) * np.uint64(1099511628211)
     return h
 
 
+@njit(cache=True)
+def _cell_tables(lev, Y, levels):
+    """Per level a: hashes of the cells (side 2^a) of points with level >= a, sorted."""
+    n = Y.shape[0]
+    k = Y.shape[1]
+    total = 0
+    for a in levels:
+        total += np.sum(lev >= a)
+    sh = np.empty(total, np.uint64)
+    st = np.empty(total, np.int64)
+    table_ptr = np.zeros(levels.shape[0] + 1, np.int64)
+    cells = np.empty(k, np.int64)
+    pos = 0
+    for li in range(levels.shape[0]):
+        a = levels[li]
+        side = math.ldexp(1.0, a)
+        start = pos
+        for i in range(n):
+            if lev[i] >= a:
+                for t in range(k):
+                    cells[t] = _cell(Y[i, t], side)
+                sh[pos] = _hash_cells(cells)
+                st[pos] = i
+                pos += 1
+        order = np.argsort(sh[start:pos])
+        sh[start:pos] = sh[start:pos][order]
+        st[start:pos] = st[start:pos][order]
+        table_ptr[li + 1] = pos
+    return sh, st, table_ptr
+
+
+@njit(cache=True, inline="always")
+def _take_pair(X, lev, i, j, a, ei, ej, at, c, fill):
+    if j == i or (lev[j] == a and j < i):
+        return c
+    if _row_dist(X, i, X, j) <= _conflict_scale(lev[i], lev[j]):
+        if fill:
+            ei[at + c] = min(i, j)
+            ej[at + c] = max(i, j)
+        c += 1
+    return c
+
+
+@njit(cache=True)
+def _probe(X, lev, Y, y_rtol, i, sh, st, lo0, hi0, ei, ej, at, fill):
+    """Conflicts of source i with the points in the cells around it (see conflict_cells)."""
+    k = Y.shape[1]
+    a = lev[i]
+    side = math.ldexp(1.0, a)
+    lo = np.empty(k, np.int64)
+    span = np.empty(k, np.int64)
+    total = 1
+    for t in range(k):
+        delta = CELL_RTOL * side + y_rtol * (side + 2.0 * abs(Y[i, t]))
+        lo[t] = _cell(Y[i, t] - delta, side) - 1
+        span[t] = min(_cell(Y[i, t] + delta, side) + 1 - lo[t] + 1, 5)
+        total *= span[t]
+    c = 0
+    if total > 4**k:
+        # the rounding slack exceeds a cell: the grid cannot resolve this
+        # scale, so test every candidate of the level (rare, exact)
+        for p in range(lo0, hi0):
+            c = _take_pair(X, lev, i, st[p], a, ei, ej, at, c, fill)
+        return c
+    cells = np.empty(k, np.int64)
+    for code in range(total):
+        rest = code
+        for t in range(k):
+            cells[t] = lo[t] + rest % span[t]
+            rest //= span[t]
+        h = _hash_cells(cells)
+        p = lo0 + np.searchsorted(sh[lo0:hi0], h)
+        while p < hi0 and sh[p] == h:
+            c = _take_pair(X, lev, i, st[p], a, ei, ej, at, c, fill)
+            p += 1
+    return c
+
+
 @njit(cache=True, parallel=True)
-def conflict_cells(X, lev, Y, offsets):
+def conflict_cells(X, lev, Y, y_rtol):
     """Conflict pairs found through a grid over an embedding Y of the points.
 
-    Y (n, k) must satisfy |Y[i, t] - Y[j, t]| <= d(i, j) for every column t
-    (coordinates, or distances to pivots). For each level a present in
-    ``lev``, points of level a look up points of level >= a in the 3**k cells
-    (``offsets``) around their own on a grid of side 2^a; every candidate pair
-    is then decided by the exact distance test. Hash collisions only add
-    candidates, so the result is exact.
+    Y (n, k) must satisfy |Y[i, t] - Y[j, t]| <= d(i, j) for every column t,
+    up to a rounding error of ``y_rtol * |Y|`` (0 for raw coordinates, whose
+    differences are exact; about 1e-12 for computed distances to pivots).
+    A point of level a looks up the points of level >= a in the cells around
+    its own on a grid of side 2^a: one cell either way, widened by the
+    rounding slack so no pair the distance test calls conflicting is missed;
+    when the slack exceeds a cell, every candidate of the level is tested.
+    Every candidate is decided by the exact distance test; hash collisions
+    only add candidates (and may repeat a pair), so the set of pairs is exact.
     """
     n = X.shape[0]
-    k = Y.shape[1]
     levels = np.unique(lev)
-    out_i = np.empty(0, np.int64)
-    out_j = np.empty(0, np.int64)
-    cells = np.empty((n, k), np.float64)
-    for a in levels:
-        side = math.ldexp(1.0, a)
-        targets = np.flatnonzero(lev >= a)
-        sources = np.flatnonzero(lev == a)
-        for i in prange(n):
-            for t in range(k):
-                c = math.floor(Y[i, t] / side)
-                cells[i, t] = min(max(c, -CELL_CLAMP), CELL_CLAMP)
-        zero = np.zeros(k)
-        th = np.empty(targets.shape[0], np.uint64)
-        for u in prange(targets.shape[0]):
-            th[u] = _cell_hash(cells[targets[u]], zero)
-        order = np.argsort(th)
-        sh = th[order]
-        st = targets[order]
-        counts = np.zeros(sources.shape[0], np.int64)
-        for pass_ in range(2):
-            if pass_ == 1:
-                offs = np.zeros(sources.shape[0] + 1, np.int64)
-                offs[1:] = np.cumsum(counts)
-                ei = np.empty(offs[-1], np.int64)
-                ej = np.empty(offs[-1], np.int64)
-            for u in prange(sources.shape[0]):
-                i = sources[u]
-                c = 0
-                for o in range(offsets.shape[0]):
-                    h = _cell_hash(cells[i], offsets[o])
-                    lo = np.searchsorted(sh, h)
-                    while lo < sh.shape[0] and sh[lo] == h:
-                        j = st[lo]
-                        lo += 1
-                        if j == i or (lev[j] == a and j < i):
-                            continue
-                        if _row_dist(X, i, X, j) <= _conflict_scale(lev[i], lev[j]):
-                            if pass_ == 1:
-                                ei[offs[u] + c] = min(i, j)
-                                ej[offs[u] + c] = max(i, j)
-                            c += 1
-                if pass_ == 0:
-                    counts[u] = c
-        out_i = np.concatenate((out_i, ei))
-        out_j = np.concatenate((out_j, ej))
-    return out_i, out_j
+    sh, st, table_ptr = _cell_tables(lev, Y, levels)
+    level_index = np.searchsorted(levels, lev)
+    counts = np.zeros(n, np.int64)
+    dummy = np.empty(0, np.int64)
+    for i in prange(n):
+        li = level_index[i]
+        counts[i] = _probe(X, lev, Y, y_rtol, i, sh, st, table_ptr[li], table_ptr[li + 1],
+                           dummy, dummy, 0, False)
+    offs = np.zeros(n + 1, np.int64)
+    offs[1:] = np.cumsum(counts)
+    ei = np.empty(offs[-1], np.int64)
+    ej = np.empty(offs[-1], np.int64)
+    for i in prange(n):
+        if counts[i] == 0:
+            continue
+        li = level_index[i]
+        _probe(X, lev, Y, y_rtol, i, sh, st, table_ptr[li], table_ptr[li + 1], ei, ej, offs[i],
+               True)
+    return ei, ej
 
 
 @njit(cache=True)

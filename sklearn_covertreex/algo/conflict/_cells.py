@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 from ..view import Context
 
 
 def cell_conflicts(
-    ctx: Context, X: np.ndarray, lev: np.ndarray, Y: np.ndarray
+    ctx: Context, X: np.ndarray, lev: np.ndarray, Y: np.ndarray, y_rtol: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Conflicting pairs (i < j) of the rows of X, with candidates from a grid over Y.
 
     ``Y`` (n, k) must satisfy ``|Y[i, t] - Y[j, t]| <= d(X[i], X[j])`` for every
-    column t, so a conflicting pair at scale 2^a lies in neighbouring cells.
+    column t, up to rounding of ``y_rtol * |Y|``, so a conflicting pair at
+    scale 2^a lies in neighbouring cells.
     """
     if X.shape[0] < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    offsets = np.array(list(itertools.product((-1.0, 0.0, 1.0), repeat=Y.shape[1])))
     ei, ej = ctx.backend.conflict_cells(
-        X, np.ascontiguousarray(lev, dtype=np.int64), np.ascontiguousarray(Y), offsets
+        X, np.ascontiguousarray(lev, dtype=np.int64), np.ascontiguousarray(Y, dtype=np.float64),
+        float(y_rtol),
     )
     if ei.size == 0:
         return ei, ej

@@ -27,4 +27,5 @@ def conflict_grid(ctx: Context, X: np.ndarray, lev: np.ndarray) -> tuple[np.ndar
         return np.empty(0, np.int64), np.empty(0, np.int64)
     spread = X.max(axis=0) - X.min(axis=0)
     dims = np.argsort(-spread, kind="stable")[: min(MAX_GRID_DIMS, X.shape[1])]
-    return cell_conflicts(ctx, X, lev, X[:, dims])
+    # differences of raw coordinates are exact: no slack relative to |Y| is needed
+    return cell_conflicts(ctx, X, lev, X[:, dims], 0.0)

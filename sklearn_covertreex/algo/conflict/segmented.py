@@ -14,6 +14,8 @@ from ..view import Context
 from ._cells import cell_conflicts
 
 N_PIVOTS = 3
+# bound on the relative rounding error of a computed pivot distance
+PIVOT_RTOL = 1e-12
 
 
 def conflict_segmented(
@@ -32,4 +34,4 @@ def conflict_segmented(
         columns.append(d)
         nearest = np.minimum(nearest, d)
         pivot = int(np.argmax(nearest))
-    return cell_conflicts(ctx, X, lev, np.column_stack(columns))
+    return cell_conflicts(ctx, X, lev, np.column_stack(columns), PIVOT_RTOL)

@@ -1,0 +1,13 @@
+"""scikit-learn estimators over the cover tree."""
+
+from .classification import CoverTreeKNeighborsClassifier
+from .neighbors import CoverTreeNeighbors
+from .regression import CoverTreeKNeighborsRegressor
+from .transformer import CoverTreeKNeighborsTransformer
+
+__all__ = [
+    "CoverTreeKNeighborsClassifier",
+    "CoverTreeKNeighborsRegressor",
+    "CoverTreeKNeighborsTransformer",
+    "CoverTreeNeighbors",
+]

@@ -1,0 +1,91 @@
+"""Helpers shared by the estimators: parameter checks, threads, sparse output type."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from joblib import effective_n_jobs
+from joblib.parallel import get_active_backend
+from sklearn import get_config
+from sklearn.utils import check_random_state
+
+from ..runtime import Runtime
+
+#: Constructor parameters that select strategies, shared by every estimator.
+STRATEGY_PARAMS = ("backend", "traversal", "conflict_graph", "batch_order")
+
+
+def query_threads(n_jobs: int | None) -> int:
+    """Threads for a query call, respecting joblib's and threadpoolctl's context.
+
+    ``n_jobs=None`` uses the ``n_jobs`` of an enclosing
+    ``joblib.parallel_backend`` context if there is one, else every core (as
+    scikit-learn's own OpenMP neighbour kernels do); an OpenMP limit set with
+    ``threadpoolctl.threadpool_limits`` caps the result.
+    """
+    import numba
+    from threadpoolctl import threadpool_info
+
+    if n_jobs is None:
+        _, context_jobs = get_active_backend()
+        n_jobs = -1 if context_jobs is None else context_jobs
+    n = effective_n_jobs(n_jobs)
+    for lib in threadpool_info():
+        if lib.get("user_api") == "openmp" and lib.get("num_threads"):
+            n = min(n, int(lib["num_threads"]))
+    return max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
+
+
+def check_n_jobs(n_jobs: Any) -> None:
+    """``n_jobs`` must be None or a non-zero int."""
+    if n_jobs is not None and (
+        isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0
+    ):
+        raise ValueError(f"n_jobs must be None or a non-zero integer, got {n_jobs!r}")
+
+
+def check_n_neighbors(value: Any, name: str = "n_neighbors") -> int:
+    """A positive int, with scikit-learn's messages."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} does not take {type(value)} value, enter integer value")
+    if value <= 0:
+        raise ValueError(f"Expected {name} > 0. Got {value}")
+    return int(value)
+
+
+def check_radius_param(value: Any) -> float:
+    """A finite non-negative real radius."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"radius must be a real number, got {value!r}")
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"radius must be finite and >= 0, got {value!r}")
+    return float(value)
+
+
+def make_runtime(est: Any, *, draw_seed: bool = True, diagnostics: bool = False) -> Runtime:
+    """Build and validate the Runtime described by an estimator's parameters.
+
+    Raises ``ValueError`` naming the valid choices for an unknown strategy.
+    With ``draw_seed=False`` the seed is 0 and ``random_state`` is not touched
+    (for validation only).
+    """
+    check_n_jobs(est.n_jobs)
+    seed = 0
+    if draw_seed:
+        seed = int(check_random_state(est.random_state).randint(np.iinfo(np.int32).max))
+    return Runtime(
+        backend=est.backend, traversal=est.traversal, conflict_graph=est.conflict_graph,
+        batch_order=est.batch_order, seed=seed, n_jobs=query_threads(est.n_jobs),
+        diagnostics=diagnostics,
+    ).validate()
+
+
+def csr_output(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
+               shape: tuple[int, int]) -> sp.csr_matrix | sp.csr_array:
+    """CSR graph honouring ``sklearn.set_config(sparse_interface=...)`` (1.9+)."""
+    kind = get_config().get("sparse_interface", "spmatrix")
+    cls = sp.csr_array if kind == "sparray" else sp.csr_matrix
+    return cls((data, indices, indptr), shape=shape)

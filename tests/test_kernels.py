@@ -1,0 +1,74 @@
+"""Backend kernels: same answers on every backend; numba accepts any array layout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sklearn_covertreex import CoverTree
+from sklearn_covertreex.backends import KERNELS, get_backend
+
+
+@pytest.mark.parametrize("name", ["numpy", "numba", "auto"])
+def test_backends_provide_every_kernel(name):
+    backend = get_backend(name)
+    missing = [k for k in KERNELS if not callable(getattr(backend, k, None))]
+    assert missing == []
+
+
+def test_unknown_backend_names_choices():
+    with pytest.raises(ValueError, match="numba"):
+        get_backend("cuda")
+
+
+def _tree_args(tree):
+    a = tree.arrays
+    return (a.points, a.radius, a.parent_dist, a.child_ptr, a.children, a.id_ptr, a.ids, a.root)
+
+
+def test_numba_kernels_accept_readonly_float32_fortran():
+    nb = get_backend("numba")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 4))
+    tree = CoverTree().fit(X)
+    args = _tree_args(tree)
+    Q64 = rng.normal(size=(25, 4))
+    ref_d, ref_i, _ = nb.knn(*args, Q64, 5)
+    variants = []
+    q32 = np.asfortranarray(Q64.astype(np.float32))
+    q32.flags.writeable = False
+    variants.append(q32)
+    qf = np.asfortranarray(Q64)
+    qf.flags.writeable = False
+    variants.append(qf)
+    for Q in variants:
+        d, i, _ = nb.knn(*args, Q, 5)
+        exact_d, exact_i, _ = nb.knn(*args, np.ascontiguousarray(Q, dtype=np.float64), 5)
+        np.testing.assert_array_equal(i, exact_i)
+        np.testing.assert_allclose(d, exact_d)
+    np.testing.assert_array_equal(nb.knn(*args, qf, 5)[1], ref_i)
+    # read-only tree arrays (as after a joblib memmap load) work too
+    assert not tree.arrays.points.flags.writeable
+
+
+def test_numpy_and_numba_kernels_agree_on_queries():
+    rng = np.random.default_rng(1)
+    X = np.round(rng.normal(size=(300, 3)), 1)  # many ties and duplicates
+    tree = CoverTree().fit(X)
+    args = _tree_args(tree)
+    Q = np.round(rng.normal(size=(30, 3)), 1)
+    nb, npb = get_backend("numba"), get_backend("numpy")
+    d1, i1, _ = nb.knn(*args, Q, 7)
+    d2, i2, _ = npb.knn(*args, Q, 7)
+    np.testing.assert_array_equal(d1, d2)
+    np.testing.assert_array_equal(i1, i2)
+    r = np.full(30, 0.4)
+    a = tree.arrays
+    rargs = (a.points, a.radius, a.child_ptr, a.children, a.id_ptr, a.ids, a.root)
+    np.testing.assert_array_equal(nb.radius_count(*rargs, Q, r), npb.radius_count(*rargs, Q, r))
+    t1 = nb.traverse_sparse(a.points, a.level, a.radius, a.parent_dist, a.child_ptr, a.children,
+                            a.root, Q)
+    t2 = npb.traverse_sparse(a.points, a.level, a.radius, a.parent_dist, a.child_ptr, a.children,
+                             a.root, Q)
+    for u, v in zip(t1, t2, strict=True):
+        np.testing.assert_array_equal(u, v)

@@ -1,0 +1,27 @@
+"""scikit-learn's estimator checks, with no expected failures."""
+
+from __future__ import annotations
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_covertreex import (
+    CoverTreeKNeighborsClassifier,
+    CoverTreeKNeighborsRegressor,
+    CoverTreeKNeighborsTransformer,
+    CoverTreeNeighbors,
+)
+
+ESTIMATORS = [
+    CoverTreeNeighbors(),
+    CoverTreeKNeighborsTransformer(),
+    CoverTreeKNeighborsTransformer(mode="connectivity"),
+    CoverTreeKNeighborsClassifier(),
+    CoverTreeKNeighborsClassifier(weights="distance"),
+    CoverTreeKNeighborsRegressor(),
+    CoverTreeKNeighborsRegressor(weights="distance"),
+]
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda est: {})
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
