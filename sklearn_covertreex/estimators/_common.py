@@ -11,6 +11,7 @@ from joblib import effective_n_jobs
 from joblib.parallel import get_active_backend
 from sklearn import get_config
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import validate_data
 
 from ..runtime import Runtime
 
@@ -89,3 +90,17 @@ def csr_output(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
     kind = get_config().get("sparse_interface", "spmatrix")
     cls = sp.csr_array if kind == "sparray" else sp.csr_matrix
     return cls((data, indices, indptr), shape=shape)
+
+
+def validate(est: Any, X: Any, y: Any = "no_validation", **kwargs: Any) -> Any:
+    """``validate_data`` for dense float input, with a plain message for sparse X.
+
+    Sparse matrices are rejected (never densified silently): the tree holds
+    dense coordinates.
+    """
+    if sp.issparse(X):
+        raise TypeError(
+            "sparse input is not supported: pass a dense array (X.toarray()) "
+            "if it fits in memory"
+        )
+    return validate_data(est, X, y, dtype=[np.float64, np.float32], order="C", **kwargs)

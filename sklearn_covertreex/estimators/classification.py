@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from ._common import check_n_neighbors
+from ._common import check_n_neighbors, validate
 from ._weights import check_weights, neighbor_weights
 from ._wrapped import _NeighborsWrapper
 
@@ -56,7 +56,7 @@ class CoverTreeKNeighborsClassifier(ClassifierMixin, _NeighborsWrapper):
         self.random_state = random_state
 
     def _validate_Xy(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
-        X, y = validate_data(self, X, y, reset=reset, dtype=[float, "float32"], order="C")
+        X, y = validate(self, X, y, reset=reset)
         check_classification_targets(y)
         return X, y
 
@@ -138,7 +138,7 @@ class CoverTreeKNeighborsClassifier(ClassifierMixin, _NeighborsWrapper):
             columns in the order of ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[float, "float32"], order="C")
+        X = validate(self, X, reset=False)
         dist, ind = self._index._kneighbors(X, self.n_neighbors, True, self.n_jobs)
         w = neighbor_weights(dist, self.weights)
         labels = self._y[ind]

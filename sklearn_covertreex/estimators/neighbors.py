@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ..api import CoverTree
 from ._common import (
@@ -16,6 +16,7 @@ from ._common import (
     csr_output,
     make_runtime,
     query_threads,
+    validate,
 )
 
 
@@ -105,7 +106,7 @@ class CoverTreeNeighbors(BaseEstimator):
         check_radius_param(self.radius)
 
     def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
-        return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32], order="C")
+        return validate(self, X, reset=reset)
 
     def fit(self, X: Any, y: Any = None) -> CoverTreeNeighbors:
         """Build the tree on X.

@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from ._common import check_n_neighbors
+from ._common import check_n_neighbors, validate
 from ._weights import check_weights, neighbor_weights
 from ._wrapped import _NeighborsWrapper
 
@@ -50,8 +50,7 @@ class CoverTreeKNeighborsRegressor(RegressorMixin, _NeighborsWrapper):
         self.random_state = random_state
 
     def _validate_Xy(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
-        return validate_data(self, X, y, reset=reset, dtype=[float, "float32"], order="C",
-                             y_numeric=True)
+        return validate(self, X, y, reset=reset, y_numeric=True)
 
     def fit(self, X: Any, y: Any) -> CoverTreeKNeighborsRegressor:
         """Fit on training data X with targets y.
@@ -106,7 +105,7 @@ class CoverTreeKNeighborsRegressor(RegressorMixin, _NeighborsWrapper):
         y : ndarray of shape (n_queries,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[float, "float32"], order="C")
+        X = validate(self, X, reset=False)
         dist, ind = self._index._kneighbors(X, self.n_neighbors, True, self.n_jobs)
         w = neighbor_weights(dist, self.weights)
         return np.sum(self._y[ind] * w, axis=1) / np.sum(w, axis=1)

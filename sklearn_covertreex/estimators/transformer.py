@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from ._common import check_n_neighbors
+from ._common import check_n_neighbors, validate
 from ._wrapped import _NeighborsWrapper
 
 
@@ -71,7 +71,7 @@ class CoverTreeKNeighborsTransformer(ClassNamePrefixFeaturesOutMixin, Transforme
                 f"mode must be 'distance' or 'connectivity', got {self.mode!r}"
             )
         check_n_neighbors(self.n_neighbors)
-        X = validate_data(self, X, dtype=[float, "float32"], order="C")
+        X = validate(self, X)
         index = self._make_index().fit(X)
         self._sync_fitted(index)
         self._n_features_out = self.n_samples_fit_
@@ -91,7 +91,7 @@ class CoverTreeKNeighborsTransformer(ClassNamePrefixFeaturesOutMixin, Transforme
             neighbour order, explicit zeros kept.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[float, "float32"], order="C")
+        X = validate(self, X, reset=False)
         add_one = self.mode == "distance"
         return self._index._kneighbors_graph(
             X, self.n_neighbors + add_one, self.mode, self.n_jobs
