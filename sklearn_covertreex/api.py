@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -85,17 +86,30 @@ class CoverTree:
                 f"backend={self.runtime.backend!r})")
 
     # ----------------------------------------------------------------- building
-    def fit(self, X: Any) -> CoverTree:
-        """Build a new tree on the rows of ``X`` (ids ``0 .. n - 1``)."""
+    def fit(self, X: Any, *, progress: Callable[[int], object] | None = None) -> CoverTree:
+        """Build a new tree on the rows of ``X`` (ids ``0 .. n - 1``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+            Finite real points (float32 input is upcast to float64).
+        progress : callable, optional
+            Called with the number of rows inserted after each batch (e.g. a
+            ``tqdm`` bar's ``update``).
+        """
         X = check_points(X)
         base = empty_tree(X.shape[1], "euclidean")
-        return self._new(insert_points(self._ctx(), base, X))
+        return self._new(insert_points(self._ctx(), base, X, progress=progress))
 
-    def insert(self, X: Any) -> CoverTree:
-        """Return a new tree with the rows of ``X`` added (batch insertion)."""
+    def insert(self, X: Any, *, progress: Callable[[int], object] | None = None) -> CoverTree:
+        """Return a new tree with the rows of ``X`` added (batch insertion).
+
+        New rows get the ids ``n_ids_total, n_ids_total + 1, ...``; ``progress``
+        is as in :meth:`fit`.
+        """
         X = check_points(X, n_features=self._n_features)
         base = self.arrays if self._arrays is not None else empty_tree(X.shape[1], "euclidean")
-        return self._new(insert_points(self._ctx(), base, X))
+        return self._new(insert_points(self._ctx(), base, X, progress=progress))
 
     def delete(self, ids: Any) -> CoverTree:
         """Return a new tree without the given dataset ids.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -104,3 +106,31 @@ def validate(est: Any, X: Any, y: Any = "no_validation", **kwargs: Any) -> Any:
             "if it fits in memory"
         )
     return validate_data(est, X, y, dtype=[np.float64, np.float32], order="C", **kwargs)
+
+
+#: Builds smaller than this never show a progress bar.
+PROGRESS_MIN_ROWS = 50_000
+
+
+@contextmanager
+def build_progress(
+    verbose: Any, n_rows: int, what: str
+) -> Iterator[Callable[[int], object] | None]:
+    """A tqdm progress callback for long builds when ``verbose`` (else None).
+
+    Without tqdm installed, ``verbose`` prints one line per build instead.
+    """
+    if not verbose or n_rows < PROGRESS_MIN_ROWS:
+        yield None
+        return
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        print(f"[sklearn_covertreex] {what}: inserting {n_rows} points")
+        yield None
+        return
+    bar = tqdm(total=n_rows, desc=f"cover tree {what}", unit="pt")
+    try:
+        yield bar.update
+    finally:
+        bar.close()

@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..api import CoverTree
 from ._common import (
+    build_progress,
     check_n_jobs,
     check_n_neighbors,
     check_radius_param,
@@ -125,7 +126,8 @@ class CoverTreeNeighbors(BaseEstimator):
         self._check_params()
         runtime = make_runtime(self)
         X = self._validate_X(X, reset=True)
-        self.tree_ = CoverTree(runtime).fit(X)
+        with build_progress(self.verbose, X.shape[0], "fit") as progress:
+            self.tree_ = CoverTree(runtime).fit(X, progress=progress)
         self.n_samples_fit_ = X.shape[0]
         self.effective_metric_ = "euclidean"
         self.effective_metric_params_: dict[str, Any] = {}
@@ -152,7 +154,8 @@ class CoverTreeNeighbors(BaseEstimator):
         self._check_params()
         make_runtime(self, draw_seed=False)  # validate parameters before touching state
         X = self._validate_X(X, reset=False)
-        tree = self.tree_.insert(X)
+        with build_progress(self.verbose, X.shape[0], "partial_fit") as progress:
+            tree = self.tree_.insert(X, progress=progress)
         self.tree_ = tree
         self.n_samples_fit_ = tree.n_points
         return self

@@ -21,6 +21,11 @@ from .insert import _Stats, insert_rows
 
 def delete_ids(ctx: Context, tree: TreeArrays, ids: np.ndarray) -> TreeArrays:
     """Return a new tree without the dataset ``ids`` (validated by the caller)."""
+    with ctx.backend.threads(ctx.runtime.n_jobs):
+        return _delete(ctx, tree, ids)
+
+
+def _delete(ctx: Context, tree: TreeArrays, ids: np.ndarray) -> TreeArrays:
     n = tree.n_nodes
     node_of = tree.node_of_id()
     counts = np.diff(tree.id_ptr).copy()

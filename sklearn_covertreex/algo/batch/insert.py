@@ -10,6 +10,7 @@ the grown tree. See ``doc/algorithm.md`` for why the invariants hold.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -43,8 +44,12 @@ class _Stats:
 
 
 def insert_rows(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarray,
-                stats: _Stats) -> None:
-    """Insert rows ``X`` (already ordered) with dataset ``ids`` into ``builder``."""
+                stats: _Stats, progress: Callable[[int], object] | None = None) -> None:
+    """Insert rows ``X`` (already ordered) with dataset ``ids`` into ``builder``.
+
+    ``progress``, if given, is called with the number of rows handled after
+    each batch.
+    """
     rt = ctx.runtime
     rng = np.random.default_rng(rt.seed)
     traverse = TRAVERSALS.get(rt.traversal)
@@ -57,6 +62,8 @@ def insert_rows(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarr
         dmax = float(d.max())
         builder.add_root(X[0], _ceil_log2(dmax) if dmax > 0 else 0, int(ids[0]))
         start = 1
+        if progress is not None:
+            progress(1)
     rest_X, rest_ids = X[start:], ids[start:]
     for lo, hi in schedule(rest_X.shape[0], builder.n, rt.prefix_base):
         stats.data["batches"] += 1
@@ -93,10 +100,13 @@ def insert_rows(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarr
             builder.add_nodes(ctx, Xp[take], lev[take], par[take], bid[pending[take]])
             stats.add_time("attach", t0)
             pending = pending[fresh[~chosen]]
+        if progress is not None:
+            progress(hi - lo)
 
 
 def insert_points(ctx: Context, tree: TreeArrays, X: np.ndarray,
-                  ids: np.ndarray | None = None) -> TreeArrays:
+                  ids: np.ndarray | None = None,
+                  progress: Callable[[int], object] | None = None) -> TreeArrays:
     """Return a new tree holding ``tree``'s points plus the rows of ``X``.
 
     Parameters
@@ -109,6 +119,8 @@ def insert_points(ctx: Context, tree: TreeArrays, X: np.ndarray,
         Points to insert (validated by the caller).
     ids : ndarray of shape (m,), optional
         Dataset ids of the rows; by default ``tree.n_ids_total + arange(m)``.
+    progress : callable, optional
+        Called with the number of rows inserted after each batch.
     """
     stats = _Stats()
     t0 = time.perf_counter()
@@ -129,7 +141,8 @@ def insert_points(ctx: Context, tree: TreeArrays, X: np.ndarray,
         builder = TreeBuilder(X.shape[1], m, tree.n_ids_total)
     builder.n_ids_total = n_ids_total
     if m:
-        insert_rows(ctx, builder, X, ids, stats)
+        with ctx.backend.threads(ctx.runtime.n_jobs):
+            insert_rows(ctx, builder, X, ids, stats, progress)
     t0 = time.perf_counter()
     diagnostics = None
     if ctx.runtime.diagnostics:
