@@ -94,6 +94,25 @@ class TreeBuilder:
             self.level[self.root] = level
             self._view = None
 
+    def relayout(self) -> None:
+        """Renumber nodes breadth-first (children consecutive) for memory locality."""
+        n = self.n
+        if n < 2:
+            return
+        child_ptr, children = child_csr(self.parent[:n], self.level[:n])
+        order = bfs_order(child_ptr, children, self.root)
+        new_index = np.empty(n, dtype=np.int64)
+        new_index[order] = np.arange(n)
+        for name in ("points", "level", "radius", "parent_dist"):
+            arr = getattr(self, name)
+            arr[:n] = arr[:n][order]
+        old_parent = self.parent[:n][order]
+        self.parent[:n] = np.where(old_parent >= 0, new_index[np.maximum(old_parent, 0)], -1)
+        self._id_nodes = [new_index[np.concatenate(self._id_nodes)]] if self._id_nodes else []
+        self._id_values = [np.concatenate(self._id_values)] if self._id_values else []
+        self.root = int(new_index[self.root])
+        self._view = None
+
     def view(self) -> TreeView:
         """Current points, levels and child CSR (rebuilt after every change)."""
         if self._view is None:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ...core.tree import TreeArrays
+from ..order import hilbert_order
 from ..registries import CONFLICT_GRAPHS, MIS, ORDERS, PREFIX_SCHEDULES, TRAVERSALS
 from ..view import Context
 from .builder import TreeBuilder
@@ -71,7 +72,13 @@ def insert_rows(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarr
         dmax = float(ctx.backend.distances_to_point(bx, builder.points[builder.root]).max())
         if dmax > 0:
             builder.raise_root(_ceil_log2(dmax))
+        builder.relayout()
         pending = np.arange(bx.shape[0])
+        if getattr(ctx.metric, "has_coordinates", False) and bx.shape[0] > 1024:
+            # visit the batch along a space-filling curve: neighbouring points
+            # walk the same part of the tree (memory locality only; the
+            # result does not depend on this order)
+            pending = hilbert_order(bx, rng, ctx.metric)
         while pending.size:
             stats.data["rounds"] += 1
             t0 = time.perf_counter()

@@ -9,36 +9,40 @@ MAX_HILBERT_DIMS = 16
 
 def _hilbert_keys(cells: np.ndarray, bits: int) -> np.ndarray:
     """Hilbert index of integer cells (n, k) with ``bits`` bits per axis (Skilling's transform)."""
-    x = cells.astype(np.uint64).copy()
-    n_dims = x.shape[1]
+    x = [np.ascontiguousarray(cells[:, i], dtype=np.uint64) for i in range(cells.shape[1])]
+    n_dims = len(x)
+    zero = np.uint64(0)
     top = np.uint64(1) << np.uint64(bits - 1)
     # inverse undo excess work
     q = top
     while q > 1:
         p = q - np.uint64(1)
         for i in range(n_dims):
-            hit = (x[:, i] & q) != 0
-            x[hit, 0] ^= p
-            miss = ~hit
-            t = (x[miss, 0] ^ x[miss, i]) & p
-            x[miss, 0] ^= t
-            x[miss, i] ^= t
+            hit = (x[i] & q) != 0
+            if i == 0:
+                x[0] ^= np.where(hit, p, zero)
+                continue
+            t = np.where(hit, zero, (x[0] ^ x[i]) & p)
+            x[0] ^= np.where(hit, p, t)
+            x[i] ^= t
         q >>= np.uint64(1)
     # Gray encode
     for i in range(1, n_dims):
-        x[:, i] ^= x[:, i - 1]
-    t = np.zeros(x.shape[0], dtype=np.uint64)
+        x[i] ^= x[i - 1]
+    t = np.zeros_like(x[0])
     q = top
     while q > 1:
-        hit = (x[:, n_dims - 1] & q) != 0
-        t[hit] ^= q - np.uint64(1)
+        t ^= np.where((x[n_dims - 1] & q) != 0, q - np.uint64(1), zero)
         q >>= np.uint64(1)
-    x ^= t[:, None]
+    for i in range(n_dims):
+        x[i] ^= t
     # interleave: most significant bit of every axis first
-    key = np.zeros(x.shape[0], dtype=np.uint64)
+    key = np.zeros_like(x[0])
+    one = np.uint64(1)
     for b in range(bits - 1, -1, -1):
+        shift = np.uint64(b)
         for i in range(n_dims):
-            key = (key << np.uint64(1)) | ((x[:, i] >> np.uint64(b)) & np.uint64(1))
+            key = (key << one) | ((x[i] >> shift) & one)
     return key
 
 
