@@ -588,14 +588,21 @@ def _heap_push(hd, hi, size, k, d, idx):
         return size
     if not _less(d, idx, hd[0], hi[0]):
         return size
+    _sift_down(hd, hi, d, idx, k)
+    return size
+
+
+@njit(cache=True, inline="always")
+def _sift_down(hd, hi, d, idx, end):
+    """Put (d, idx) at the top of the max-heap hd[:end], hi[:end] and restore order."""
     pos = 0
     while True:
         left = 2 * pos + 1
-        if left >= k:
+        if left >= end:
             break
         big = left
         right = left + 1
-        if right < k and _less(hd[left], hi[left], hd[right], hi[right]):
+        if right < end and _less(hd[left], hi[left], hd[right], hi[right]):
             big = right
         if _less(d, idx, hd[big], hi[big]):
             hd[pos] = hd[big]
@@ -605,7 +612,6 @@ def _heap_push(hd, hi, size, k, d, idx):
             break
     hd[pos] = d
     hi[pos] = idx
-    return size
 
 
 @njit(cache=True)
@@ -614,23 +620,7 @@ def _heap_sort(hd, hi, size):
     for end in range(size - 1, 0, -1):
         d, idx = hd[end], hi[end]
         hd[end], hi[end] = hd[0], hi[0]
-        pos = 0
-        while True:
-            left = 2 * pos + 1
-            if left >= end:
-                break
-            big = left
-            right = left + 1
-            if right < end and _less(hd[left], hi[left], hd[right], hi[right]):
-                big = right
-            if _less(d, idx, hd[big], hi[big]):
-                hd[pos] = hd[big]
-                hi[pos] = hi[big]
-                pos = big
-            else:
-                break
-        hd[pos] = d
-        hi[pos] = idx
+        _sift_down(hd, hi, d, idx, end)
 
 
 @njit(cache=True)
