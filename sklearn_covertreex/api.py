@@ -87,7 +87,7 @@ class CoverTree:
 
     # ----------------------------------------------------------------- building
     def fit(self, X: Any, *, progress: Callable[[int], object] | None = None) -> CoverTree:
-        """Build a new tree on the rows of ``X`` (ids ``0 .. n - 1``).
+        """Build a new tree on the rows of ``X`` (ids 0 to n - 1).
 
         Parameters
         ----------

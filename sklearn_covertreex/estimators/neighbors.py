@@ -63,7 +63,7 @@ class CoverTreeNeighbors(BaseEstimator):
         Number of samples in the fitted data.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
     effective_metric_ : str
         Always ``"euclidean"``.
