@@ -27,10 +27,12 @@ class Runtime:
         ``"sparse"`` runs one candidate-set descent per point (parallel over
         points); ``"dense"`` advances the whole batch level by level as flat
         arrays of (point, candidate) pairs.
-    conflict_graph : {"segmented", "dense", "grid"}
+    conflict_graph : {"segmented", "dense", "grid", "tree"}
         How conflicts between batch points are found: ``"dense"`` checks all
-        pairs (blocked), ``"segmented"`` sweeps the points sorted by their
-        distance to a pivot, ``"grid"`` hashes points into cells (Euclidean only).
+        pairs, ``"segmented"`` hashes points into cells of their distances to
+        three pivots, ``"grid"`` hashes them into cells of their coordinates
+        (Euclidean only), ``"tree"`` searches the tree they are joining
+        (scales best with the intrinsic dimension).
     mis : {"luby"}
         Maximal independent set algorithm (seeded and deterministic).
     batch_order : {"random", "natural", "hilbert"}

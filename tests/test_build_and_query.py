@@ -11,7 +11,7 @@ from conftest import assert_knn_exact, assert_radius_exact, brute_distances
 from sklearn_covertreex import CoverTree, Runtime, check_invariants
 
 STRATEGIES = list(itertools.product(
-    ("numba", "numpy"), ("sparse", "dense"), ("segmented", "dense", "grid"),
+    ("numba", "numpy"), ("sparse", "dense"), ("segmented", "dense", "grid", "tree"),
     ("random", "natural", "hilbert"),
 ))
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from .._registry import Registry
 from ..backends import BACKENDS
 from .batch.schedule import doubling_schedule, single_schedule
-from .conflict import conflict_dense, conflict_grid, conflict_segmented
+from .conflict import conflict_dense, conflict_grid, conflict_segmented, conflict_tree
 from .mis import luby
 from .order import hilbert_order, natural_order, random_order
 from .traverse import traverse_dense, traverse_sparse
@@ -24,6 +24,7 @@ CONFLICT_GRAPHS: Registry[Callable] = Registry("conflict_graph")
 CONFLICT_GRAPHS.register("segmented", conflict_segmented)
 CONFLICT_GRAPHS.register("dense", conflict_dense)
 CONFLICT_GRAPHS.register("grid", conflict_grid)
+CONFLICT_GRAPHS.register("tree", conflict_tree)
 
 MIS: Registry[Callable] = Registry("mis")
 MIS.register("luby", luby)

@@ -20,6 +20,7 @@ KERNELS = (
     "pair_distances",
     "distances_to_point",
     "conflict_dense",
+    "conflict_tree",
     "conflict_cells",
     "luby_mis",
     "subtree_radii",

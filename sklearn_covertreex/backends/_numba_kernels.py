@@ -506,6 +506,109 @@ def conflict_cells(X, lev, Y, y_rtol):
 
 
 @njit(cache=True)
+def batch_radii(points, parent, X, par):
+    """Attachment CSR and batch radii for the tree conflict search.
+
+    Batch point y hangs under node par[y]. Returns (att_ptr, att_idx, bradius)
+    where the batch points under node v are att_idx[att_ptr[v]:att_ptr[v+1]]
+    and bradius[v] is the largest distance from v to a batch point hanging in
+    v's subtree (-1 if there is none).
+    """
+    n_nodes = parent.shape[0]
+    b = X.shape[0]
+    counts = np.zeros(n_nodes + 1, np.int64)
+    for y in range(b):
+        counts[par[y] + 1] += 1
+    att_ptr = np.cumsum(counts)
+    att_idx = np.empty(b, np.int64)
+    fill = att_ptr[:-1].copy()
+    bradius = np.full(n_nodes, -1.0)
+    for y in range(b):
+        a = par[y]
+        att_idx[fill[a]] = y
+        fill[a] += 1
+        while a >= 0:
+            d = _dist(X[y], points, a)
+            if d > bradius[a]:
+                bradius[a] = d
+            a = parent[a]
+    return att_ptr, att_idx, bradius
+
+
+@njit(cache=True)
+def _tree_probe(points, child_ptr, children, root, X, lev, att_ptr, att_idx, bradius, x,
+                stack, ei, ej, at, fill):
+    """Conflicts of batch point x with batch points of level >= lev[x], via the tree."""
+    r = math.ldexp(1.0, lev[x])
+    c = 0
+    if bradius[root] < 0.0:
+        return c, stack
+    d0 = _dist(X[x], points, root)
+    if d0 - bradius[root] > r + PRUNE_RTOL * (d0 + bradius[root]):
+        return c, stack
+    stack[0] = root
+    top = 1
+    while top > 0:
+        top -= 1
+        v = stack[top]
+        for t in range(att_ptr[v], att_ptr[v + 1]):
+            y = att_idx[t]
+            if lev[y] < lev[x] or (lev[y] == lev[x] and y <= x):
+                continue
+            if _row_dist(X, x, X, y) <= r:
+                if fill:
+                    ei[at + c] = min(x, y)
+                    ej[at + c] = max(x, y)
+                c += 1
+        for t in range(child_ptr[v], child_ptr[v + 1]):
+            ch = children[t]
+            br = bradius[ch]
+            if br < 0.0:
+                continue
+            d = _dist(X[x], points, ch)
+            if d - br <= r + PRUNE_RTOL * (d + br):
+                if top >= stack.shape[0]:
+                    stack = _grow(stack, top + 1)
+                stack[top] = ch
+                top += 1
+    return c, stack
+
+
+@njit(cache=True, parallel=True)
+def conflict_tree(points, parent, child_ptr, children, root, X, lev, par):
+    """Conflict pairs found by searching the tree the batch is about to join.
+
+    Each batch point hangs under its parent; a node's batch radius bounds the
+    distance to every batch point below it, so from x the search prunes every
+    subtree whose lower bound exceeds 2^lev[x]. A pair is looked up from its
+    lower-level end (ties: the smaller index) and decided by the exact test.
+    """
+    b = X.shape[0]
+    att_ptr, att_idx, bradius = batch_radii(points, parent, X, par)
+    counts = np.zeros(b, np.int64)
+    dummy = np.empty(0, np.int64)
+    chunk = 64
+    nchunks = (b + chunk - 1) // chunk
+    for ci in prange(nchunks):
+        stack = np.empty(64, np.int64)
+        for x in range(ci * chunk, min(b, (ci + 1) * chunk)):
+            cnt, stack = _tree_probe(points, child_ptr, children, root, X, lev, att_ptr,
+                                     att_idx, bradius, x, stack, dummy, dummy, 0, False)
+            counts[x] = cnt
+    offs = np.zeros(b + 1, np.int64)
+    offs[1:] = np.cumsum(counts)
+    ei = np.empty(offs[-1], np.int64)
+    ej = np.empty(offs[-1], np.int64)
+    for ci in prange(nchunks):
+        stack = np.empty(64, np.int64)
+        for x in range(ci * chunk, min(b, (ci + 1) * chunk)):
+            if counts[x] > 0:
+                _, stack = _tree_probe(points, child_ptr, children, root, X, lev, att_ptr,
+                                       att_idx, bradius, x, stack, ei, ej, offs[x], True)
+    return ei, ej
+
+
+@njit(cache=True)
 def luby_mis(indptr, indices, priority):
     """Maximal independent set of a graph in CSR form (Luby's rounds).
 

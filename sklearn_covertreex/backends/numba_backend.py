@@ -10,6 +10,7 @@ import numba
 from ._numba_kernels import (
     conflict_cells,
     conflict_dense,
+    conflict_tree,
     distances_to_point,
     find_parents,
     knn,
@@ -26,6 +27,7 @@ name = "numba"
 
 __all__ = [
     "conflict_dense",
+    "conflict_tree",
     "conflict_cells",
     "distances_to_point",
     "find_parents",

@@ -32,6 +32,7 @@ CELL_RTOL = 1e-9
 __all__ = [
     "conflict_cells",
     "conflict_dense",
+    "conflict_tree",
     "distances_to_point",
     "find_parents",
     "knn",
@@ -436,6 +437,67 @@ def conflict_cells(X, lev, Y, y_rtol):
         out_i.append(np.minimum(i, j))
         out_j.append(np.maximum(i, j))
     return np.concatenate(out_i), np.concatenate(out_j)
+
+
+def batch_radii(points, parent, X, par):
+    """Attachment CSR of batch points under their parents, and per-node batch radii.
+
+    Returns (att_ptr, att_idx, bradius): the batch points under node v are
+    ``att_idx[att_ptr[v]:att_ptr[v + 1]]``; ``bradius[v]`` is the largest
+    distance from v to a batch point hanging in v's subtree (-1 if none).
+    """
+    n_nodes = parent.shape[0]
+    par = np.asarray(par, np.int64)
+    att_idx = np.argsort(par, kind="stable").astype(np.int64)
+    att_ptr = np.zeros(n_nodes + 1, np.int64)
+    np.cumsum(np.bincount(par, minlength=n_nodes), out=att_ptr[1:])
+    bradius = np.full(n_nodes, -1.0)
+    anc = par.copy()
+    rows = np.arange(X.shape[0])
+    while anc.size:
+        d = _diff_dists(X[rows], points[anc])
+        np.maximum.at(bradius, anc, d)
+        up = parent[anc]
+        keep = up >= 0
+        rows, anc = rows[keep], up[keep]
+    return att_ptr, att_idx, bradius
+
+
+def conflict_tree(points, parent, child_ptr, children, root, X, lev, par):
+    """Conflict pairs found by searching the tree the batch is about to join.
+
+    Each batch point hangs under its parent; a node's batch radius bounds the
+    distance to every batch point below it, so the search from x prunes every
+    subtree whose lower bound exceeds 2^lev[x]. A pair is looked up from its
+    lower-level end (ties: the smaller index) and decided by the exact test.
+    """
+    lev = np.asarray(lev, np.int64)
+    att_ptr, att_idx, bradius = batch_radii(points, parent, X, par)
+    out_i, out_j = [], []
+    for x in range(X.shape[0]):
+        r = math.ldexp(1.0, int(lev[x]))
+        stack = [root] if bradius[root] >= 0 else []
+        if stack:
+            d0 = _dist(X[x], points[root])
+            if d0 - bradius[root] > r + PRUNE_RTOL * (d0 + bradius[root]):
+                stack = []
+        while stack:
+            v = stack.pop()
+            ys = att_idx[att_ptr[v] : att_ptr[v + 1]]
+            ys = ys[(lev[ys] > lev[x]) | ((lev[ys] == lev[x]) & (ys > x))]
+            if ys.size:
+                hit = ys[_diff_dists(X[ys], X[x]) <= r]
+                out_i.append(np.minimum(hit, x))
+                out_j.append(np.maximum(hit, x))
+            ch = children[child_ptr[v] : child_ptr[v + 1]]
+            ch = ch[bradius[ch] >= 0]
+            if ch.size:
+                d = _diff_dists(points[ch], X[x])
+                br = bradius[ch]
+                stack.extend(ch[d - br <= r + PRUNE_RTOL * (d + br)].tolist())
+    if not out_i:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return (np.concatenate(out_i).astype(np.int64), np.concatenate(out_j).astype(np.int64))
 
 
 def luby_mis(indptr, indices, priority):

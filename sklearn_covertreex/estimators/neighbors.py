@@ -40,8 +40,10 @@ class CoverTreeNeighbors(BaseEstimator):
         Kernel backend; "auto" uses numba when available.
     traversal : {"sparse", "dense"}, default="sparse"
         How inserted points find their place in the tree.
-    conflict_graph : {"segmented", "dense", "grid"}, default="segmented"
-        How conflicts between points inserted together are found.
+    conflict_graph : {"segmented", "dense", "grid", "tree"}, default="segmented"
+        How conflicts between points inserted together are found (changes
+        build time only: "segmented" or "grid" in low dimension, "tree" in
+        higher intrinsic dimension).
     batch_order : {"random", "natural", "hilbert"}, default="random"
         Order of points in the prefix-doubling insertion batches.
     n_jobs : int, default=None

@@ -93,7 +93,7 @@ def insert_rows(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarr
             if fresh.size == 0:
                 break
             Xf = np.ascontiguousarray(Xp[fresh])
-            ei, ej = conflicts(ctx, Xf, lev[fresh])
+            ei, ej = conflicts(ctx, builder.view(), Xf, lev[fresh], par[fresh])
             t0 = stats.add_time("conflict", t0)
             stats.data["conflict_edges"] += int(ei.size)
             if ei.size:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..view import Context
+from ..view import Context, TreeView
 
 
-def conflict_dense(ctx: Context, X: np.ndarray, lev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def conflict_dense(
+    ctx: Context, view: TreeView, X: np.ndarray, lev: np.ndarray, par: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """All conflicting pairs among the rows of ``X``, by testing every pair."""
     return ctx.backend.conflict_dense(X, lev)

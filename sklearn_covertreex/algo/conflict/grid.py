@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..view import Context
+from ..view import Context, TreeView
 from ._cells import cell_conflicts
 
 MAX_GRID_DIMS = 3
 
 
-def conflict_grid(ctx: Context, X: np.ndarray, lev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def conflict_grid(
+    ctx: Context, view: TreeView, X: np.ndarray, lev: np.ndarray, par: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """All conflicting pairs among the rows of ``X``, via cell hashing on coordinates."""
     if not getattr(ctx.metric, "has_coordinates", False):
         raise ValueError(

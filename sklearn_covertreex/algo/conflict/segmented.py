@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..view import Context
+from ..view import Context, TreeView
 from ._cells import cell_conflicts
 
 N_PIVOTS = 3
@@ -19,7 +19,7 @@ PIVOT_RTOL = 1e-12
 
 
 def conflict_segmented(
-    ctx: Context, X: np.ndarray, lev: np.ndarray
+    ctx: Context, view: TreeView, X: np.ndarray, lev: np.ndarray, par: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """All conflicting pairs among the rows of ``X``, via pivot-distance cells."""
     n = X.shape[0]
