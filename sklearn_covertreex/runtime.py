@@ -44,8 +44,6 @@ class Runtime:
         Size of the first batch of the doubling schedule.
     query_chunk_size : int
         Queries are answered in chunks of this many rows (bounds memory).
-    conflict_block_size : int
-        Block size of the dense conflict graph (bounds memory).
     seed : int
         Seed of every random choice (batch order, MIS priorities).
     n_jobs : int or None
@@ -62,7 +60,6 @@ class Runtime:
     prefix_schedule: str = "doubling"
     prefix_base: int = 64
     query_chunk_size: int = 8192
-    conflict_block_size: int = 2048
     seed: int = 0
     n_jobs: int | None = None
     diagnostics: bool = False
@@ -83,7 +80,7 @@ class Runtime:
         registries.MIS.check(self.mis)
         registries.ORDERS.check(self.batch_order)
         registries.PREFIX_SCHEDULES.check(self.prefix_schedule)
-        for name in ("prefix_base", "query_chunk_size", "conflict_block_size"):
+        for name in ("prefix_base", "query_chunk_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"Runtime.{name} must be a positive int, got {value!r}")

@@ -12,6 +12,7 @@ import sklearn
 from conftest import assert_knn_exact
 from sklearn.cluster import DBSCAN
 from sklearn.datasets import load_digits, make_regression
+from sklearn.manifold import Isomap
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.neighbors import (
     KNeighborsClassifier,
@@ -223,6 +224,10 @@ def test_transformer_feeds_precomputed_estimators():
     labels = DBSCAN(eps=0.3, min_samples=5, metric="precomputed").fit_predict(G)
     ref_labels = DBSCAN(eps=0.3, min_samples=5).fit_predict(Xc)
     np.testing.assert_array_equal(labels, ref_labels)
+    emb = Isomap(n_neighbors=10, metric="precomputed").fit_transform(
+        CoverTreeKNeighborsTransformer(n_neighbors=10).fit_transform(Xc[:300]))
+    ref_emb = Isomap(n_neighbors=10).fit_transform(Xc[:300])
+    np.testing.assert_allclose(np.abs(emb), np.abs(ref_emb), rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.parametrize("weights", ["uniform", "distance", lambda d: np.exp(-d)])
