@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -51,7 +51,3 @@ class Registry(Generic[T]):
         self.check(name)
         return self._entries[name]
 
-
-def lazy(loader: Callable[[], T]) -> Callable[[], T]:
-    """Mark a zero-argument loader (used for backends that import heavy modules)."""
-    return loader

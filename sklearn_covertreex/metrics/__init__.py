@@ -24,14 +24,6 @@ class Metric(Protocol):
         """Distances ``d(points[a[i]], points[b[i]])`` for paired index arrays."""
         ...
 
-    def to_many(self, x: np.ndarray, points: np.ndarray) -> np.ndarray:
-        """Distances from one point ``x`` to every row of ``points``."""
-        ...
-
-    def cross(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Dense distance matrix between the rows of ``a`` and ``b``."""
-        ...
-
 
 class Euclidean:
     """Euclidean distance, computed as ``sqrt(sum((a - b) ** 2))`` (no GEMM trick)."""
@@ -42,14 +34,6 @@ class Euclidean:
     def pairwise_rows(self, points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         diff = points[a] - points[b]
         return np.sqrt(np.einsum("ij,ij->i", diff, diff))
-
-    def to_many(self, x: np.ndarray, points: np.ndarray) -> np.ndarray:
-        diff = points - x
-        return np.sqrt(np.einsum("ij,ij->i", diff, diff))
-
-    def cross(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        diff = a[:, None, :] - b[None, :, :]
-        return np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
 
 
 METRICS: Registry[Metric] = Registry("metric")
