@@ -1,0 +1,153 @@
+"""Versioned schemas of the JSONL telemetry records, and their validator.
+
+Every record is a flat JSON object carrying ``"schema"`` (the event name) and
+``"schema_version"``; a schema lists the other required keys and the Python
+types their values may have after a JSON round trip. Extra keys are allowed
+(readers ignore what they do not know). Schemas are read-only mappings.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+#: Version written in every record; bump when a required key changes meaning.
+SCHEMA_VERSION = 1
+
+_NONE = type(None)
+_NUM = (int, float)
+_OPT_NUM = (int, float, _NONE)
+
+#: Keys every event has, whatever its schema.
+COMMON_KEYS: Mapping[str, tuple[type, ...]] = MappingProxyType({
+    "schema": (str,),
+    "schema_version": (int,),
+    "run_id": (str,),
+    "timestamp": (str,),
+})
+
+_BENCHMARK_RUN: Mapping[str, tuple[type, ...]] = MappingProxyType({
+    "workload": (str,),
+    "method": (str,),
+    "n": (int,),
+    "d": (int,),
+    "k": (int,),
+    "n_queries": (int,),
+    "threads": (int,),
+    "repeats": (int,),
+    "build_seconds": _NUM,
+    "query_seconds": _NUM,
+    "build_ratio_vs_kd_tree": _OPT_NUM,
+    "query_ratio_vs_kd_tree": _OPT_NUM,
+    "build_ratio_vs_ball_tree": _OPT_NUM,
+    "query_ratio_vs_ball_tree": _OPT_NUM,
+    "build_ratio_vs_brute": _OPT_NUM,
+    "query_ratio_vs_brute": _OPT_NUM,
+    "exact": (bool, _NONE),
+    "max_abs_diff": _OPT_NUM,
+    "max_rel_diff": _OPT_NUM,
+    "id_match_fraction": _OPT_NUM,
+    "machine": (dict,),
+    "runtime": (dict, _NONE),
+})
+
+_BUILD_PHASE: Mapping[str, tuple[type, ...]] = MappingProxyType({
+    "workload": (str,),
+    "n": (int,),
+    "d": (int,),
+    "phase": (str,),
+    "seconds": _NUM,
+    "batches": (int,),
+    "rounds": (int,),
+    "conflict_edges": (int,),
+    "max_conflict_degree": (int,),
+    "mis_rounds": (int,),
+    "duplicates": (int,),
+    "n_levels": (int,),
+    "runtime": (dict,),
+})
+
+_QUERY_BATCH: Mapping[str, tuple[type, ...]] = MappingProxyType({
+    "workload": (str,),
+    "n_queries": (int,),
+    "k": (int,),
+    "threads": (int,),
+    "seconds": _NUM,
+    "distance_evaluations_total": (int, _NONE),
+    "distance_evaluations_mean": _OPT_NUM,
+})
+
+
+def _freeze(name: str, keys: Mapping[str, tuple[type, ...]]) -> Mapping[str, Any]:
+    return MappingProxyType({
+        "schema": name,
+        "schema_version": SCHEMA_VERSION,
+        "required": MappingProxyType({**COMMON_KEYS, **keys}),
+    })
+
+
+#: ``event name -> {"schema", "schema_version", "required": {key: types}}``.
+SCHEMAS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
+    "benchmark_run": _freeze("benchmark_run", _BENCHMARK_RUN),
+    "build_phase": _freeze("build_phase", _BUILD_PHASE),
+    "query_batch": _freeze("query_batch", _QUERY_BATCH),
+})
+
+
+def _type_names(types: tuple[type, ...]) -> str:
+    return " or ".join("None" if t is _NONE else t.__name__ for t in types)
+
+
+def _has_type(value: Any, types: tuple[type, ...]) -> bool:
+    # bool is a subclass of int: accept it only where bool is listed
+    if isinstance(value, bool):
+        return bool in types
+    return isinstance(value, types)
+
+
+def validate_record(record: Any) -> Mapping[str, Any]:
+    """Check a record against the schema its ``"schema"`` key names.
+
+    Parameters
+    ----------
+    record : mapping
+        The record to check.
+
+    Returns
+    -------
+    mapping
+        ``record`` itself, so calls can be chained.
+
+    Raises
+    ------
+    ValueError
+        If the record is not a mapping, names an unknown schema or version,
+        lacks a required key, has a value of the wrong type, or a float that
+        is not finite. The message names the offending key.
+    """
+    if not isinstance(record, Mapping):
+        raise ValueError(f"a record must be a mapping, got {type(record).__name__}")
+    name = record.get("schema")
+    if name not in SCHEMAS:
+        raise ValueError(f"record key 'schema' must be one of {sorted(SCHEMAS)}, got {name!r}")
+    schema = SCHEMAS[name]
+    version = record.get("schema_version")
+    if isinstance(version, bool) or version != schema["schema_version"]:
+        raise ValueError(
+            f"{name} record key 'schema_version' must be {schema['schema_version']}, "
+            f"got {version!r}"
+        )
+    for key, types in schema["required"].items():
+        if key not in record:
+            raise ValueError(f"{name} record is missing required key {key!r}")
+        value = record[key]
+        if not _has_type(value, types):
+            raise ValueError(
+                f"{name} record key {key!r} must be {_type_names(types)}, "
+                f"got {type(value).__name__} ({value!r})"
+            )
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{name} record key {key!r} must be finite, got {value!r}")
+    return record

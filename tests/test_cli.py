@@ -1,0 +1,267 @@
+"""The ``covertreex`` command line: parsing, end-to-end runs, error reporting."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.neighbors import NearestNeighbors
+
+from sklearn_covertreex import CoverTreeNeighbors, Runtime
+from sklearn_covertreex.cli import build_parser, main
+from sklearn_covertreex.cli.compare import MethodResult, exactness
+from sklearn_covertreex.cli.options import resolve_threads, runtime_from_args
+from sklearn_covertreex.telemetry import read_jsonl
+
+
+def assert_one_error_line(capsys, *needles: str) -> str:
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("covertreex: error: ")
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0]
+    return lines[0]
+
+
+# ------------------------------------------------------------------ parsing
+def test_parse_demo_defaults_and_runtime():
+    args = build_parser().parse_args(["demo"])
+    assert (args.n, args.d, args.queries, args.k, args.seed) == (100_000, 3, 10_000, 16, 0)
+    assert args.no_sklearn is False and args.out is None
+    args = build_parser().parse_args(
+        ["demo", "--n", "50", "--d", "2", "--queries", "7", "--k", "3", "--seed", "4",
+         "--backend", "numpy", "--traversal", "dense", "--conflict-graph", "grid",
+         "--batch-order", "hilbert", "--n-jobs", "1", "--no-sklearn", "--out", "x.jsonl"])
+    assert (args.n, args.d, args.queries, args.k) == (50, 2, 7, 3)
+    rt = runtime_from_args(args, diagnostics=True)
+    assert rt == Runtime(backend="numpy", traversal="dense", conflict_graph="grid",
+                         batch_order="hilbert", seed=4, n_jobs=1, diagnostics=True)
+    assert args.no_sklearn and args.out == "x.jsonl"
+
+
+def test_parse_build():
+    args = build_parser().parse_args(["build", "in.csv", "--output", "m.joblib", "--k", "7",
+                                      "--skip-header", "--conflict-graph", "tree"])
+    assert (args.input, args.output, args.k, args.skip_header) == ("in.csv", "m.joblib", 7, True)
+    assert args.conflict_graph == "tree" and args.delimiter == ","
+
+
+def test_parse_query():
+    args = build_parser().parse_args(["query", "m.joblib", "q.npy", "--k", "3", "--output",
+                                      "o.npy", "--distances", "d.npy", "--n-jobs", "1"])
+    assert (args.model, args.input, args.k, args.output, args.distances, args.n_jobs) == (
+        "m.joblib", "q.npy", 3, "o.npy", "d.npy", 1)
+    assert build_parser().parse_args(["query", "m", "q.npy", "-o", "o.npy"]).k is None
+
+
+def test_parse_bench():
+    args = build_parser().parse_args(
+        ["bench", "euclidean", "--preset", "w3", "--n", "10", "--d", "4", "--k", "2",
+         "--queries", "5", "--repeats", "2", "--seed", "1", "--scale", "0.5", "--out", "b"])
+    assert (args.suite, args.preset, args.n, args.d, args.k, args.queries) == (
+        "euclidean", "W3", 10, 4, 2, 5)
+    assert (args.repeats, args.seed, args.scale, args.out) == (2, 1, 0.5, "b")
+    for suite in ("residual", "scaling"):
+        assert build_parser().parse_args(["bench", suite]).suite == suite
+
+
+@pytest.mark.parametrize("argv", [
+    [], ["nope"], ["demo", "--n", "0"], ["demo", "--k", "x"], ["build", "x.npy"],
+    ["query", "m.joblib"], ["bench"], ["bench", "euclidean", "--preset", "W9"],
+    ["bench", "euclidean", "--scale", "-1"],
+])
+def test_usage_errors_exit_2(argv, capsys):
+    assert main(argv) == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_help_and_version(capsys):
+    assert main(["--help"]) == 0
+    assert main(["--version"]) == 0
+    assert "covertreex" in capsys.readouterr().out
+
+
+def test_resolve_threads():
+    assert resolve_threads(1) == 1
+    assert resolve_threads(None) >= 1 and resolve_threads(-1) == resolve_threads(None)
+    with pytest.raises(ValueError):
+        resolve_threads(0)
+
+
+# --------------------------------------------------------------- end to end
+def test_demo_end_to_end(tmp_path, capsys):
+    out = tmp_path / "demo.jsonl"
+    env_before = dict(os.environ)
+    assert main(["demo", "--n", "2000", "--queries", "200", "--out", str(out),
+                 "--n-jobs", "2", "--no-progress"]) == 0
+    assert dict(os.environ) == env_before
+    printed = capsys.readouterr().out
+    for word in ("covertree", "kd_tree", "ball_tree", "brute", "build phases"):
+        assert word in printed
+    records = read_jsonl(out)
+    kinds = Counter(r["schema"] for r in records)
+    assert kinds == {"benchmark_run": 4, "build_phase": 6, "query_batch": 1}
+    runs = {r["method"]: r for r in records if r["schema"] == "benchmark_run"}
+    ct = runs["covertree"]
+    assert ct["exact"] is True and ct["id_match_fraction"] == 1.0
+    assert (ct["n"], ct["d"], ct["k"], ct["n_queries"], ct["threads"]) == (2000, 3, 16, 200, 2)
+    assert ct["query_ratio_vs_kd_tree"] == pytest.approx(
+        ct["query_seconds"] / runs["kd_tree"]["query_seconds"])
+    assert ct["runtime"]["diagnostics"] is True and runs["brute"]["runtime"] is None
+    (qb,) = [r for r in records if r["schema"] == "query_batch"]
+    assert qb["distance_evaluations_total"] > 0
+    assert len({r["run_id"] for r in records}) == 1
+
+
+def test_demo_without_sklearn(tmp_path, capsys):
+    out = tmp_path / "d.jsonl"
+    assert main(["demo", "--n", "500", "--queries", "20", "--k", "4", "--no-sklearn",
+                 "--out", str(out)]) == 0
+    (run,) = [r for r in read_jsonl(out) if r["schema"] == "benchmark_run"]
+    assert run["exact"] is None and run["query_ratio_vs_brute"] is None
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".csv"])
+def test_build_then_query(tmp_path, capsys, suffix):
+    rng = np.random.default_rng(0)
+    X, Q = rng.standard_normal((300, 3)), rng.standard_normal((25, 3))
+    if suffix == ".npy":
+        np.save(tmp_path / "x.npy", X)
+        np.save(tmp_path / "q.npy", Q)
+        extra: list[str] = []
+    else:
+        np.savetxt(tmp_path / "x.csv", X, delimiter=",", header="a,b,c", comments="")
+        np.savetxt(tmp_path / "q.csv", Q, delimiter=",", header="a,b,c", comments="")
+        X, Q = np.loadtxt(tmp_path / "x.csv", delimiter=",", skiprows=1), np.loadtxt(
+            tmp_path / "q.csv", delimiter=",", skiprows=1)
+        extra = ["--skip-header"]
+    model = tmp_path / "m.joblib"
+    assert main(["build", str(tmp_path / f"x{suffix}"), "--output", str(model), "--k", "4",
+                 "--conflict-graph", "grid", "--seed", "3", *extra]) == 0
+    est = joblib.load(model)
+    assert isinstance(est, CoverTreeNeighbors)
+    assert (est.n_neighbors, est.conflict_graph, est.n_samples_fit_) == (4, "grid", 300)
+    ind_path, dist_path = tmp_path / "i.npy", tmp_path / "d.npy"
+    assert main(["query", str(model), str(tmp_path / f"q{suffix}"), "--k", "5", "--output",
+                 str(ind_path), "--distances", str(dist_path), *extra]) == 0
+    ind, dist = np.load(ind_path), np.load(dist_path)
+    ref_d, ref_i = NearestNeighbors(n_neighbors=5, algorithm="brute").fit(X).kneighbors(Q)
+    assert ind.shape == (25, 5) and ind.dtype == np.int64
+    np.testing.assert_allclose(dist, ref_d, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(np.sort(ind, axis=1), np.sort(ref_i, axis=1))
+    # default k is the model's n_neighbors
+    assert main(["query", str(model), str(tmp_path / f"q{suffix}"), "-o", str(ind_path),
+                 *extra]) == 0
+    assert np.load(ind_path).shape == (25, 4)
+
+
+def test_bench_euclidean_end_to_end(tmp_path, capsys):
+    out = tmp_path / "bench.jsonl"
+    assert main(["bench", "euclidean", "--preset", "W1", "--scale", "0.01", "--out", str(out),
+                 "--no-progress"]) == 0
+    records = read_jsonl(out)
+    runs = [r for r in records if r["schema"] == "benchmark_run"]
+    assert {r["method"] for r in runs} == {"covertree", "kd_tree", "ball_tree", "brute"}
+    assert all(r["workload"] == "W1" and r["n"] == 1000 and r["n_queries"] == 100 for r in runs)
+    assert all(r["exact"] for r in runs)
+    assert sum(r["schema"] == "build_phase" for r in records) == 6
+    assert "W1" in capsys.readouterr().out
+
+
+def test_bench_all_points_preset(tmp_path, capsys):
+    out = tmp_path / "w4.jsonl"
+    assert main(["bench", "euclidean", "--preset", "W4", "--n", "400", "--k", "3",
+                 "--out", str(out), "--n-jobs", "1"]) == 0
+    runs = [r for r in read_jsonl(out) if r["schema"] == "benchmark_run"]
+    assert all(r["exact"] and r["n_queries"] == 400 and r["threads"] == 1 for r in runs)
+
+
+@pytest.mark.parametrize("suite", ["residual", "scaling"])
+def test_bench_not_implemented(suite, capsys):
+    assert main(["bench", suite]) == 2
+    assert_one_error_line(capsys, "not implemented yet")
+
+
+def test_python_dash_m():
+    proc = subprocess.run([sys.executable, "-m", "sklearn_covertreex", "--version"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and "covertreex" in proc.stdout
+
+
+# ----------------------------------------------------------------- errors
+@pytest.fixture()
+def files(tmp_path):
+    rng = np.random.default_rng(1)
+    np.save(tmp_path / "x.npy", rng.standard_normal((60, 3)))
+    np.save(tmp_path / "x2d.npy", rng.standard_normal((5, 2)))
+    np.save(tmp_path / "cube.npy", np.zeros((2, 2, 2)))
+    np.save(tmp_path / "nan.npy", np.array([[1.0, np.nan], [0.0, 1.0]]))
+    np.save(tmp_path / "text.npy", np.array([["a", "b"]]))
+    (tmp_path / "words.csv").write_text("1,2,3\n4,x,6\n")
+    (tmp_path / "ragged.csv").write_text("1,2,3\n4,5\n")
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "inf.csv").write_text("1,2\ninf,3\n")
+    (tmp_path / "x.txt").write_text("1,2\n")
+    joblib.dump({"not": "a model"}, tmp_path / "dict.joblib")
+    assert main(["build", str(tmp_path / "x.npy"), "-o", str(tmp_path / "m.joblib")]) == 0
+    return tmp_path
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["build", "{t}/missing.npy", "-o", "{t}/o.joblib"], "no such file"),
+    (["build", "{t}/x.txt", "-o", "{t}/o.joblib"], "unsupported file type"),
+    (["build", "{t}/words.csv", "-o", "{t}/o.joblib"], "cannot read numbers"),
+    (["build", "{t}/ragged.csv", "-o", "{t}/o.joblib"], "cannot read numbers"),
+    (["build", "{t}/empty.csv", "-o", "{t}/o.joblib"], "no data"),
+    (["build", "{t}/inf.csv", "-o", "{t}/o.joblib"], "NaN or infinity"),
+    (["build", "{t}/nan.npy", "-o", "{t}/o.joblib"], "NaN or infinity at row 0, column 1"),
+    (["build", "{t}/cube.npy", "-o", "{t}/o.joblib"], "2-D"),
+    (["build", "{t}/text.npy", "-o", "{t}/o.joblib"], "real numbers"),
+    (["build", "{t}/x.npy", "-o", "{t}/nodir/o.joblib"], "does not exist"),
+    (["build", "{t}/x.npy", "-o", "{t}/o.joblib", "--conflict-graph", "bogus"],
+     "Unknown conflict_graph 'bogus'"),
+    (["build", "{t}/x.npy", "-o", "{t}/o.joblib", "--backend", "cuda"], "Unknown backend"),
+    (["build", "{t}/x.npy", "-o", "{t}/o.joblib", "--n-jobs", "0"], "--n-jobs"),
+    (["build", "{t}/x.npy", "-o", "{t}/o.joblib", "--seed", "-1"], "seed"),
+    (["query", "{t}/missing.joblib", "{t}/x.npy", "-o", "{t}/i.npy"], "no such file"),
+    (["query", "{t}/x.npy", "{t}/x.npy", "-o", "{t}/i.npy"], "cannot load a model"),
+    (["query", "{t}/dict.joblib", "{t}/x.npy", "-o", "{t}/i.npy"], "CoverTreeNeighbors"),
+    (["query", "{t}/m.joblib", "{t}/x2d.npy", "-o", "{t}/i.npy"], "features"),
+    (["query", "{t}/m.joblib", "{t}/nan.npy", "-o", "{t}/i.npy"], "NaN"),
+    (["query", "{t}/m.joblib", "{t}/x.npy", "-o", "{t}/i.txt"], ".npy"),
+    (["query", "{t}/m.joblib", "{t}/x.npy", "-o", "{t}/nodir/i.npy"], "does not exist"),
+    (["query", "{t}/m.joblib", "{t}/x.npy", "-o", "{t}/i.npy", "--k", "999"], "n_neighbors"),
+    (["demo", "--n", "10", "--k", "16"], "--k"),
+    (["demo", "--n", "100", "--traversal", "bfs"], "Unknown traversal"),
+    (["bench", "euclidean", "--batch-order", "zigzag"], "Unknown batch_order"),
+    (["bench", "euclidean", "--preset", "W4", "--n", "5", "--k", "5"], "too large"),
+])
+def test_errors_are_one_line_and_exit_2(files, capsys, argv, needle):
+    capsys.readouterr()
+    assert main([a.format(t=files) for a in argv]) == 2
+    assert_one_error_line(capsys, needle)
+    assert not (files / "o.joblib").exists() and not (files / "i.npy").exists()
+
+
+# -------------------------------------------------------------- exactness
+def _result(dist, ids):
+    return MethodResult("m", 0.0, 0.0, np.asarray(dist, float), np.asarray(ids))
+
+
+def test_exactness_accepts_ties_at_the_kth_distance_only():
+    ref = _result([[0.0, 1.0, 2.0]], [[0, 1, 2]])
+    tie = _result([[0.0, 1.0, 2.0]], [[0, 1, 7]])  # id 7 also at distance 2
+    assert exactness(tie, ref)["exact"] is True
+    assert exactness(tie, ref)["id_match_fraction"] == 0.0
+    wrong = _result([[0.0, 1.0, 2.0]], [[0, 7, 2]])  # id 7 replaces a closer id
+    check = exactness(wrong, ref)
+    assert check["exact"] is False and check["untied_mismatches"] == 1
+    far = _result([[0.0, 1.0, 2.5]], [[0, 1, 2]])
+    assert exactness(far, ref)["exact"] is False
