@@ -183,10 +183,33 @@ def test_bench_all_points_preset(tmp_path, capsys):
     assert all(r["exact"] and r["n_queries"] == 400 and r["threads"] == 1 for r in runs)
 
 
-@pytest.mark.parametrize("suite", ["residual", "scaling"])
-def test_bench_not_implemented(suite, capsys):
-    assert main(["bench", suite]) == 2
+def test_bench_residual_not_implemented(capsys):
+    assert main(["bench", "residual"]) == 2
     assert_one_error_line(capsys, "not implemented yet")
+
+
+def test_bench_scaling_tiny(tmp_path):
+    out = tmp_path / "scaling.jsonl"
+    assert main(["bench", "scaling", "--sizes", "300,600", "--queries", "20", "--k", "3",
+                 "--out", str(out), "--no-plot", "--n-jobs", "1"]) == 0
+    runs = [r for r in read_jsonl(out) if r["schema"] == "benchmark_run"]
+    assert sorted({r["n"] for r in runs}) == [300, 600]
+    assert {r["method"] for r in runs} == {"covertree", "kd_tree"}
+    assert all(r["exact"] for r in runs if r["method"] == "covertree")
+
+
+def test_bench_scaling_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "s.png"
+    assert main(["bench", "scaling", "--sizes", "200,400", "--queries", "10", "--k", "2",
+                 "--out", str(tmp_path / "s.jsonl"), "--plot", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("sizes", ["abc", "2", ""])
+def test_bench_scaling_bad_sizes(sizes, capsys):
+    assert main(["bench", "scaling", "--sizes", sizes, "--k", "3", "--no-plot"]) == 2
+    assert_one_error_line(capsys, "sizes")
 
 
 def test_python_dash_m():

@@ -15,6 +15,7 @@ from types import MappingProxyType
 import numpy as np
 
 from ..telemetry import default_artifacts_dir, new_run_id
+from . import scaling
 from .compare import COVERTREE, SKLEARN_METHODS, run_methods
 from .errors import CliError
 from .options import add_runtime_flags, positive_float, positive_int, runtime_from_args
@@ -128,9 +129,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--out", default=None, metavar="PATH",
                    help="JSONL records file (default: artifacts/benchmarks/bench_euclidean.jsonl)")
     e.set_defaults(handler=run_euclidean)
-    for name in ("residual", "scaling"):
-        s = sub.add_parser(name, help="not implemented yet")
-        s.set_defaults(handler=_not_implemented, suite_name=name)
+    scaling.add_parser(sub)
+    s = sub.add_parser("residual", help="not implemented yet (needs the residual estimator)")
+    s.set_defaults(handler=_not_implemented, suite_name="residual")
 
 
 def _not_implemented(args: argparse.Namespace) -> int:
