@@ -66,7 +66,9 @@ def test_parse_bench():
         ["bench", "euclidean", "--preset", "w3", "--n", "10", "--d", "4", "--k", "2",
          "--queries", "5", "--repeats", "2", "--seed", "1", "--scale", "0.5", "--out", "b"])
     assert (args.suite, args.preset, args.n, args.d, args.k, args.queries) == (
-        "euclidean", "W3", 10, 4, 2, 5)
+        "euclidean", ["W3"], 10, 4, 2, 5)
+    assert build_parser().parse_args(["bench", "euclidean", "--preset", "W1", "w4"]).preset == [
+        "W1", "W4"]
     assert (args.repeats, args.seed, args.scale, args.out) == (2, 1, 0.5, "b")
     for suite in ("residual", "scaling"):
         assert build_parser().parse_args(["bench", suite]).suite == suite

@@ -10,10 +10,12 @@ import argparse
 import dataclasses
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
 
+from ..runtime import Runtime
 from ..telemetry import default_artifacts_dir, new_run_id
 from . import scaling
 from .compare import COVERTREE, SKLEARN_METHODS, run_methods
@@ -114,8 +116,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e = sub.add_parser("euclidean", help="W1-W4 against kd_tree, ball_tree and brute",
                        description="Time the cover tree beside scikit-learn's kd_tree, "
                                    "ball_tree and brute on a preset workload.")
-    e.add_argument("--preset", type=str.upper, default="W1", choices=sorted(PRESETS),
-                   help="workload (default: %(default)s)")
+    e.add_argument("--preset", type=str.upper, nargs="+", default=["W1"],
+                   choices=sorted(PRESETS),
+                   help="one or more workloads, run one after the other (default: W1)")
     e.add_argument("--n", type=positive_int, default=None, help="override the points")
     e.add_argument("--d", type=positive_int, default=None, help="override the dimension")
     e.add_argument("--k", type=positive_int, default=None, help="override k")
@@ -139,9 +142,9 @@ def _not_implemented(args: argparse.Namespace) -> int:
     return 2
 
 
-def workload_from_args(args: argparse.Namespace) -> Workload:
+def workload_from_args(args: argparse.Namespace, preset: str) -> Workload:
     """The preset, scaled by ``--scale``, with explicit overrides applied."""
-    w = PRESETS[args.preset].scaled(args.scale)
+    w = PRESETS[preset].scaled(args.scale)
     changes = {key: getattr(args, attr) for key, attr in
                (("n", "n"), ("d", "d"), ("k", "k"), ("n_queries", "queries"))
                if getattr(args, attr) is not None}
@@ -157,24 +160,33 @@ def workload_from_args(args: argparse.Namespace) -> Workload:
 
 
 def run_euclidean(args: argparse.Namespace) -> int:
-    """Run one Euclidean workload; return the exit status (1 if not exact)."""
+    """Run the chosen Euclidean workloads; return the exit status (1 if one was not exact)."""
     runtime = runtime_from_args(args, diagnostics=True)
-    w = workload_from_args(args)
+    workloads = [workload_from_args(args, preset) for preset in args.preset]
     out = default_artifacts_dir() / "bench_euclidean.jsonl" if args.out is None else args.out
+    run_id = new_run_id()
+    status = 0
+    for w in workloads:
+        status = max(status, _run_workload(args, runtime, w, out, run_id))
+    return status
+
+
+def _run_workload(args: argparse.Namespace, runtime: Runtime, w: Workload, out: str | Path,
+                  run_id: str) -> int:
     X, Q = make_data(w, args.seed)
     results = run_methods(X, Q, w.k, runtime, (COVERTREE, *SKLEARN_METHODS),
                           repeats=args.repeats, progress=not args.no_progress,
                           log=lambda message: print(f"[{w.name}] {message}", file=sys.stderr,
                                                     flush=True))
-    info = RunInfo(run_id=new_run_id(), workload=w.name, description=w.description, n=w.n,
+    info = RunInfo(run_id=run_id, workload=w.name, description=w.description, n=w.n,
                    d=w.d, k=w.k, n_queries=w.n if w.all_points else w.n_queries,
                    threads=int(runtime.n_jobs or 1), repeats=args.repeats, runtime=runtime)
     exact = compute_exactness(results)
     print(format_table(info, results, exact))
     path = write_records(out, benchmark_records(info, results, exact))
-    print(f"records appended to {path}")
+    print(f"records appended to {path}\n")
     if not exact[COVERTREE]["exact"]:
-        print("covertreex: error: the cover tree answer differs from brute force",
+        print(f"covertreex: error: the cover tree answer differs from brute force on {w.name}",
               file=sys.stderr)
         return 1
     return 0
