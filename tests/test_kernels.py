@@ -64,7 +64,7 @@ def test_numpy_and_numba_kernels_agree_on_queries():
     np.testing.assert_array_equal(i1, i2)
     r = np.full(30, 0.4)
     a = tree.arrays
-    rargs = (a.points, a.radius, a.child_ptr, a.children, a.id_ptr, a.ids, a.root)
+    rargs = (a.points, a.radius, a.parent_dist, a.child_ptr, a.children, a.id_ptr, a.ids, a.root)
     np.testing.assert_array_equal(nb.radius_count(*rargs, Q, r), npb.radius_count(*rargs, Q, r))
     t1 = nb.traverse_sparse(a.points, a.level, a.radius, a.parent_dist, a.child_ptr, a.children,
                             a.root, Q)

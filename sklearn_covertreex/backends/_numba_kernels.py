@@ -788,9 +788,10 @@ def knn(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, 
 
 
 @njit(cache=True)
-def _radius_one(points, radius, child_ptr, children, id_ptr, ids, root, q, r, out_d, out_i, st):
+def _radius_one(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, q, r,
+                out_d, out_i, st):
     """Visit every node within r of q; write into out_* when they are non-empty."""
-    sn = st
+    sn, sd = st
     fill = out_d.shape[0] > 0
     count = 0
     d0 = _dist(q, points, root)
@@ -801,16 +802,21 @@ def _radius_one(points, radius, child_ptr, children, id_ptr, ids, root, q, r, ou
                 out_i[count] = ids[t]
             count += 1
     if d0 - radius[root] > r + PRUNE_RTOL * (d0 + radius[root]):
-        return count, sn
+        return count, (sn, sd)
     sn[0] = root
+    sd[0] = d0
     top = 1
     while top > 0:
         top -= 1
         p = sn[top]
-        c0 = child_ptr[p]
-        c1 = child_ptr[p + 1]
-        for t in range(c0, c1):
+        dp = sd[top]
+        for t in range(child_ptr[p], child_ptr[p + 1]):
             c = children[t]
+            rc = radius[c]
+            # |d(q, p) - d(p, c)| <= d(q, c): skip c and its subtree unevaluated
+            gap = abs(dp - parent_dist[c])
+            if gap - rc > r + PRUNE_RTOL * (gap + rc + dp):
+                continue
             d = _dist(q, points, c)
             if d <= r:
                 for u in range(id_ptr[c], id_ptr[c + 1]):
@@ -818,25 +824,27 @@ def _radius_one(points, radius, child_ptr, children, id_ptr, ids, root, q, r, ou
                         out_d[count] = d
                         out_i[count] = ids[u]
                     count += 1
-            if radius[c] > 0.0 and d - radius[c] <= r + PRUNE_RTOL * (d + radius[c]):
+            if rc > 0.0 and d - rc <= r + PRUNE_RTOL * (d + rc):
                 if top >= sn.shape[0]:
                     sn = _grow(sn, top + 1)
+                    sd = _grow(sd, top + 1)
                 sn[top] = c
+                sd[top] = d
                 top += 1
-    return count, sn
+    return count, (sn, sd)
 
 
 @njit(cache=True, parallel=True)
-def radius_count(points, radius, child_ptr, children, id_ptr, ids, root, Q, r):
+def radius_count(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r):
     """Number of ids within r[i] of each row Q[i]."""
     nq = Q.shape[0]
     counts = np.zeros(nq, np.int64)
     empty_d = np.empty(0, np.float64)
     empty_i = np.empty(0, np.int64)
     for i in prange(nq):
-        st = np.empty(64, np.int64)
+        st = (np.empty(64, np.int64), np.empty(64, np.float64))
         c, st = _radius_one(
-            points, radius, child_ptr, children, id_ptr, ids, root, Q[i], r[i],
+            points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[i], r[i],
             empty_d, empty_i, st,
         )
         counts[i] = c
@@ -844,19 +852,20 @@ def radius_count(points, radius, child_ptr, children, id_ptr, ids, root, Q, r):
 
 
 @njit(cache=True, parallel=True)
-def radius_fill(points, radius, child_ptr, children, id_ptr, ids, root, Q, r, offsets):
+def radius_fill(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r,
+                offsets):
     """Distances and ids within r[i] of each Q[i], written at offsets[i]."""
     nq = Q.shape[0]
     out_d = np.empty(offsets[-1], np.float64)
     out_i = np.empty(offsets[-1], np.int64)
     for i in prange(nq):
-        st = np.empty(64, np.int64)
+        st = (np.empty(64, np.int64), np.empty(64, np.float64))
         lo = offsets[i]
         hi = offsets[i + 1]
         if hi == lo:
             continue
         _radius_one(
-            points, radius, child_ptr, children, id_ptr, ids, root, Q[i], r[i],
+            points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[i], r[i],
             out_d[lo:hi], out_i[lo:hi], st,
         )
     return out_d, out_i

@@ -625,7 +625,7 @@ def knn(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, 
     return out_d, out_i, evals
 
 
-def _radius_one(points, radius, child_ptr, children, id_ptr, ids, root, q, r):
+def _radius_one(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, q, r):
     """(distances, ids) of every id within r of q, level by level through the tree."""
     d0 = float(_diff_dists(q, points[root]))
     found_d, found_i = [], []
@@ -634,32 +634,42 @@ def _radius_one(points, radius, child_ptr, children, id_ptr, ids, root, q, r):
         found_d.append(np.full(root_ids.shape[0], d0))
         found_i.append(root_ids)
     frontier = np.array([root], np.int64)
+    front_d = np.array([d0])
     if d0 - radius[root] > r + PRUNE_RTOL * (d0 + radius[root]):
         frontier = frontier[:0]
     while frontier.size:
-        kids = children[_csr_gather(child_ptr, frontier)[0]]
+        pos, owner = _csr_gather(child_ptr, frontier)
+        kids = children[pos]
+        # |d(q, p) - d(p, c)| <= d(q, c): drop children the parent bound excludes
+        dp = front_d[owner]
+        gap = np.abs(dp - parent_dist[kids])
+        rk = radius[kids]
+        kids = kids[gap - rk <= r + PRUNE_RTOL * (gap + rk + dp)]
         d = _diff_dists(q[None, :], points[kids])
         near = d <= r
         pos, owner = _csr_gather(id_ptr, kids[near])
         found_d.append(d[near][owner])
         found_i.append(ids[pos])
         rk = radius[kids]
-        frontier = kids[(rk > 0.0) & (d - rk <= r + PRUNE_RTOL * (d + rk))]
+        go = (rk > 0.0) & (d - rk <= r + PRUNE_RTOL * (d + rk))
+        frontier, front_d = kids[go], d[go]
     if not found_d:
         return np.empty(0, np.float64), np.empty(0, np.int64)
     return np.concatenate(found_d), np.concatenate(found_i).astype(np.int64)
 
 
-def radius_count(points, radius, child_ptr, children, id_ptr, ids, root, Q, r):
+def radius_count(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r):
     """Number of ids within r[i] of each row Q[i] (int64)."""
     counts = np.zeros(Q.shape[0], np.int64)
     for i in range(Q.shape[0]):
-        d, _ = _radius_one(points, radius, child_ptr, children, id_ptr, ids, root, Q[i], r[i])
+        d, _ = _radius_one(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root,
+                           Q[i], r[i])
         counts[i] = d.shape[0]
     return counts
 
 
-def radius_fill(points, radius, child_ptr, children, id_ptr, ids, root, Q, r, offsets):
+def radius_fill(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r,
+                offsets):
     """Distances and ids within r[i] of each Q[i], written at offsets[i]:offsets[i+1]."""
     out_d = np.empty(offsets[-1], np.float64)
     out_i = np.empty(offsets[-1], np.int64)
@@ -667,7 +677,8 @@ def radius_fill(points, radius, child_ptr, children, id_ptr, ids, root, Q, r, of
         lo, hi = offsets[i], offsets[i + 1]
         if hi == lo:
             continue
-        d, found = _radius_one(points, radius, child_ptr, children, id_ptr, ids, root, Q[i], r[i])
+        d, found = _radius_one(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root,
+                               Q[i], r[i])
         out_d[lo:hi] = d[: hi - lo]
         out_i[lo:hi] = found[: hi - lo]
     return out_d, out_i
