@@ -250,11 +250,7 @@ class CoverTreeNeighbors(BaseEstimator):
     def _kneighbors_graph(self, X: Any, n_neighbors: int | None, mode: str,
                           n_jobs: int | None):
         check_is_fitted(self)
-        if mode not in ("connectivity", "distance"):
-            raise ValueError(
-                f'Unsupported mode, must be one of "connectivity", or "distance" but got '
-                f'"{mode}" instead'
-            )
+        _check_mode(mode)
         dist, ind = self._kneighbors(X, n_neighbors, True, n_jobs)
         n_queries, k = ind.shape
         data = np.ones(n_queries * k) if mode == "connectivity" else dist.ravel()
@@ -287,20 +283,11 @@ class CoverTreeNeighbors(BaseEstimator):
         check_is_fitted(self)
         if sort_results and not return_distance:
             raise ValueError("return_distance must be True if sort_results is True.")
-        r = check_radius_param(self.radius if radius is None else radius)
-        query_is_train = X is None
-        Q = self._fit_X() if query_is_train else self._validate_X(X, reset=False)
-        indptr, dist, ind = self._query_tree(self.n_jobs).radius(Q, r)
-        if query_is_train:
-            row = np.repeat(np.arange(Q.shape[0]), np.diff(indptr))
-            keep = ind != row
-            counts = np.bincount(row[keep], minlength=Q.shape[0])
-            dist, ind = dist[keep], ind[keep]
-            indptr = np.zeros(Q.shape[0] + 1, dtype=np.int64)
-            np.cumsum(counts, out=indptr[1:])
-        neigh_ind = np.empty(Q.shape[0], dtype=object)
-        neigh_dist = np.empty(Q.shape[0], dtype=object)
-        for i in range(Q.shape[0]):
+        indptr, dist, ind = self._radius_csr(X, radius)
+        n_queries = indptr.shape[0] - 1
+        neigh_ind = np.empty(n_queries, dtype=object)
+        neigh_dist = np.empty(n_queries, dtype=object)
+        for i in range(n_queries):
             neigh_ind[i] = ind[indptr[i] : indptr[i + 1]]
             neigh_dist[i] = dist[indptr[i] : indptr[i + 1]]
         if return_distance:
@@ -324,19 +311,31 @@ class CoverTreeNeighbors(BaseEstimator):
         A : sparse matrix of shape (n_queries, n_samples_fit_)
         """
         check_is_fitted(self)
-        if mode not in ("connectivity", "distance"):
-            raise ValueError(
-                f'Unsupported mode, must be one of "connectivity", or "distance" but got '
-                f'"{mode}" instead'
-            )
-        dist, ind = self.radius_neighbors(X, radius, return_distance=True)
-        counts = np.array([len(a) for a in ind], dtype=np.int64)
-        indptr = np.zeros(len(ind) + 1, dtype=np.int64)
-        np.cumsum(counts, out=indptr[1:])
-        flat_ind = np.concatenate(list(ind)) if len(ind) else np.empty(0, np.intp)
-        if mode == "connectivity":
-            data = np.ones(flat_ind.shape[0])
-        else:
-            data = np.concatenate(list(dist)) if len(dist) else np.empty(0)
-        return csr_output(data, flat_ind.astype(np.intp), indptr,
-                          (len(ind), self.n_samples_fit_))
+        _check_mode(mode)
+        indptr, dist, ind = self._radius_csr(X, radius)
+        data = np.ones(ind.shape[0]) if mode == "connectivity" else dist
+        return csr_output(data, ind, indptr, (indptr.shape[0] - 1, self.n_samples_fit_))
+
+    def _radius_csr(self, X: Any, radius: float | None):
+        """(indptr, distances, indices) within the radius, rows sorted; X=None drops self."""
+        r = check_radius_param(self.radius if radius is None else radius)
+        query_is_train = X is None
+        Q = self._fit_X() if query_is_train else self._validate_X(X, reset=False)
+        indptr, dist, ind = self._query_tree(self.n_jobs).radius(Q, r)
+        if query_is_train:
+            row = np.repeat(np.arange(Q.shape[0]), np.diff(indptr))
+            keep = ind != row
+            counts = np.bincount(row[keep], minlength=Q.shape[0])
+            dist, ind = dist[keep], ind[keep]
+            indptr = np.zeros(Q.shape[0] + 1, dtype=np.int64)
+            np.cumsum(counts, out=indptr[1:])
+        return indptr, dist, ind
+
+
+def _check_mode(mode: str) -> None:
+    """Graph ``mode`` must be "connectivity" or "distance" (scikit-learn's message)."""
+    if mode not in ("connectivity", "distance"):
+        raise ValueError(
+            f'Unsupported mode, must be one of "connectivity", or "distance" but got '
+            f'"{mode}" instead'
+        )
