@@ -7,6 +7,7 @@ from .estimators import (
     CoverTreeKNeighborsRegressor,
     CoverTreeKNeighborsTransformer,
     CoverTreeNeighbors,
+    ResidualCoverTreeNeighbors,
 )
 from .runtime import Runtime
 
@@ -18,6 +19,7 @@ __all__ = [
     "CoverTreeKNeighborsRegressor",
     "CoverTreeKNeighborsTransformer",
     "CoverTreeNeighbors",
+    "ResidualCoverTreeNeighbors",
     "Runtime",
     "TreeArrays",
     "TreeInvariantError",

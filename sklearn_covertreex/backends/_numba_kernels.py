@@ -1,4 +1,4 @@
-"""Plain-array numba kernels (Euclidean metric).
+"""Plain-array numba kernels (Euclidean metric, or packed residual-correlation rows).
 
 Every kernel is lazily compiled with ``cache=True``, so it accepts read-only,
 float32 and Fortran-ordered arrays, is compiled once per signature and then
@@ -11,6 +11,9 @@ import math
 
 import numpy as np
 from numba import njit, prange
+from numba.extending import overload
+
+from ._residual_rows import packed_distance
 
 # Relative slack used when comparing a lower bound with a current k-th
 # distance: pruning only happens when the bound exceeds it by more than the
@@ -18,22 +21,46 @@ from numba import njit, prange
 PRUNE_RTOL = 1e-12
 
 
-@njit(cache=True, inline="always")
 def _dist(x, points, j):
-    s = 0.0
-    for t in range(x.shape[0]):
-        diff = x[t] - points[j, t]
-        s += diff * diff
-    return math.sqrt(s)
+    """Distance between the point ``x`` and row ``j`` of ``points`` (compiled only)."""
+    raise NotImplementedError
 
 
-@njit(cache=True, inline="always")
 def _row_dist(a, i, b, j):
-    s = 0.0
-    for t in range(a.shape[1]):
-        diff = a[i, t] - b[j, t]
-        s += diff * diff
-    return math.sqrt(s)
+    """Distance between row ``i`` of ``a`` and row ``j`` of ``b`` (compiled only)."""
+    raise NotImplementedError
+
+
+@overload(_dist, inline="always")
+def _dist_impl(x, points, j):
+    if points.ndim == 3:  # packed residual-correlation rows
+        def residual(x, points, j):
+            return packed_distance(x[0], points[j, 0])
+        return residual
+
+    def euclidean(x, points, j):
+        s = 0.0
+        for t in range(x.shape[0]):
+            diff = x[t] - points[j, t]
+            s += diff * diff
+        return math.sqrt(s)
+    return euclidean
+
+
+@overload(_row_dist, inline="always")
+def _row_dist_impl(a, i, b, j):
+    if a.ndim == 3:  # packed residual-correlation rows
+        def residual(a, i, b, j):
+            return packed_distance(a[i, 0], b[j, 0])
+        return residual
+
+    def euclidean(a, i, b, j):
+        s = 0.0
+        for t in range(a.shape[1]):
+            diff = a[i, t] - b[j, t]
+            s += diff * diff
+        return math.sqrt(s)
+    return euclidean
 
 
 @njit(cache=True)

@@ -51,8 +51,8 @@ def check_invariants(tree: TreeArrays, *, rtol: float = 1e-9) -> None:
     for name in ("level", "parent", "parent_dist", "radius"):
         if getattr(tree, name).shape != (n,):
             _fail(f"{name} has shape {getattr(tree, name).shape}, expected ({n},)")
-    if tree.points.ndim != 2 or tree.points.shape[0] != n:
-        _fail("points must be (n_nodes, n_features)")
+    if tree.points.ndim not in (2, 3) or tree.points.shape[0] != n:
+        _fail("points must be (n_nodes, n_features) or packed rows (n_nodes, 1, D)")
     if not np.all(np.isfinite(tree.points)):
         _fail("points must be finite")
     parent, level = tree.parent, tree.level

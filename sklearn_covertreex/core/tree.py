@@ -69,8 +69,8 @@ class TreeArrays:
 
     @property
     def n_features(self) -> int:
-        """Dimension of the points."""
-        return int(self.points.shape[1])
+        """Length of a stored point (for packed residual rows, of the packed row)."""
+        return int(self.points.shape[-1])
 
     def node_of_id(self) -> np.ndarray:
         """Array mapping each dataset id to its node (-1 for absent ids)."""

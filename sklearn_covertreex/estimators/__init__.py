@@ -3,6 +3,7 @@
 from .classification import CoverTreeKNeighborsClassifier
 from .neighbors import CoverTreeNeighbors
 from .regression import CoverTreeKNeighborsRegressor
+from .residual import ResidualCoverTreeNeighbors
 from .transformer import CoverTreeKNeighborsTransformer
 
 __all__ = [
@@ -10,4 +11,5 @@ __all__ = [
     "CoverTreeKNeighborsRegressor",
     "CoverTreeKNeighborsTransformer",
     "CoverTreeNeighbors",
+    "ResidualCoverTreeNeighbors",
 ]

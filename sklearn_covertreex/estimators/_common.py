@@ -94,7 +94,8 @@ def csr_output(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
     return cls((data, indices, indptr), shape=shape)
 
 
-def validate(est: Any, X: Any, y: Any = "no_validation", **kwargs: Any) -> Any:
+def validate(est: Any, X: Any, y: Any = "no_validation", *,
+             dtype: Any = (np.float64, np.float32), **kwargs: Any) -> Any:
     """``validate_data`` for dense float input, with a plain message for sparse X.
 
     Sparse matrices are rejected (never densified silently): the tree holds
@@ -105,7 +106,8 @@ def validate(est: Any, X: Any, y: Any = "no_validation", **kwargs: Any) -> Any:
             "sparse input is not supported: pass a dense array (X.toarray()) "
             "if it fits in memory"
         )
-    return validate_data(est, X, y, dtype=[np.float64, np.float32], order="C", **kwargs)
+    return validate_data(est, X, y, dtype=list(dtype) if isinstance(dtype, tuple) else dtype,
+                         order="C", **kwargs)
 
 
 #: Builds smaller than this never show a progress bar.

@@ -14,14 +14,14 @@ from ._common import (
     check_n_jobs,
     check_n_neighbors,
     check_radius_param,
-    csr_output,
     make_runtime,
     query_threads,
     validate,
 )
+from ._queries import NeighborsQueryMixin
 
 
-class CoverTreeNeighbors(BaseEstimator):
+class CoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
     """Exact unsupervised nearest neighbours (Euclidean) on a parallel compressed cover tree.
 
     A drop-in replacement for :class:`sklearn.neighbors.NearestNeighbors`
@@ -227,95 +227,6 @@ class CoverTreeNeighbors(BaseEstimator):
             return dist, ind
         return ind
 
-    def kneighbors_graph(self, X: Any = None, n_neighbors: int | None = None,
-                         mode: str = "connectivity"):
-        """Graph of k-neighbours as a CSR matrix of shape (n_queries, n_samples_fit).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_queries, n_features), default=None
-            Query points; None means the training points, each excluding itself.
-        n_neighbors : int, default=None
-            Neighbours per row (default: ``n_neighbors``).
-        mode : {"connectivity", "distance"}, default="connectivity"
-            Ones, or the distances, as values. Entries are in neighbour order
-            and explicit zeros are kept.
-
-        Returns
-        -------
-        A : sparse matrix of shape (n_queries, n_samples_fit_)
-        """
-        return self._kneighbors_graph(X, n_neighbors, mode, self.n_jobs)
-
-    def _kneighbors_graph(self, X: Any, n_neighbors: int | None, mode: str,
-                          n_jobs: int | None):
-        check_is_fitted(self)
-        _check_mode(mode)
-        dist, ind = self._kneighbors(X, n_neighbors, True, n_jobs)
-        n_queries, k = ind.shape
-        data = np.ones(n_queries * k) if mode == "connectivity" else dist.ravel()
-        indptr = np.arange(0, n_queries * k + 1, k)
-        return csr_output(data, ind.ravel(), indptr, (n_queries, self.n_samples_fit_))
-
-    def radius_neighbors(self, X: Any = None, radius: float | None = None,
-                         return_distance: bool = True, sort_results: bool = False):
-        """Find every neighbour within ``radius`` (inclusive) of each query.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_queries, n_features), default=None
-            Query points; None means the training points, each excluding itself.
-        radius : float, default=None
-            Radius (default: the constructor's ``radius``).
-        return_distance : bool, default=True
-            Whether to return the distances.
-        sort_results : bool, default=False
-            Sort each row by distance (rows are always returned sorted here;
-            the flag is kept for API compatibility and requires distances).
-
-        Returns
-        -------
-        neigh_dist : ndarray of shape (n_queries,), dtype=object
-            Arrays of float64 distances. Only if ``return_distance``.
-        neigh_ind : ndarray of shape (n_queries,), dtype=object
-            Arrays of indices.
-        """
-        check_is_fitted(self)
-        if sort_results and not return_distance:
-            raise ValueError("return_distance must be True if sort_results is True.")
-        indptr, dist, ind = self._radius_csr(X, radius)
-        n_queries = indptr.shape[0] - 1
-        neigh_ind = np.empty(n_queries, dtype=object)
-        neigh_dist = np.empty(n_queries, dtype=object)
-        for i in range(n_queries):
-            neigh_ind[i] = ind[indptr[i] : indptr[i + 1]]
-            neigh_dist[i] = dist[indptr[i] : indptr[i + 1]]
-        if return_distance:
-            return neigh_dist, neigh_ind
-        return neigh_ind
-
-    def radius_neighbors_graph(self, X: Any = None, radius: float | None = None,
-                               mode: str = "connectivity", sort_results: bool = False):
-        """Graph of the neighbours within ``radius`` as a CSR matrix.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_queries, n_features), default=None
-        radius : float, default=None
-        mode : {"connectivity", "distance"}, default="connectivity"
-        sort_results : bool, default=False
-            Rows are sorted by distance in either case.
-
-        Returns
-        -------
-        A : sparse matrix of shape (n_queries, n_samples_fit_)
-        """
-        check_is_fitted(self)
-        _check_mode(mode)
-        indptr, dist, ind = self._radius_csr(X, radius)
-        data = np.ones(ind.shape[0]) if mode == "connectivity" else dist
-        return csr_output(data, ind, indptr, (indptr.shape[0] - 1, self.n_samples_fit_))
-
     def _radius_csr(self, X: Any, radius: float | None):
         """(indptr, distances, indices) within the radius, rows sorted; X=None drops self."""
         r = check_radius_param(self.radius if radius is None else radius)
@@ -331,11 +242,3 @@ class CoverTreeNeighbors(BaseEstimator):
             np.cumsum(counts, out=indptr[1:])
         return indptr, dist, ind
 
-
-def _check_mode(mode: str) -> None:
-    """Graph ``mode`` must be "connectivity" or "distance" (scikit-learn's message)."""
-    if mode not in ("connectivity", "distance"):
-        raise ValueError(
-            f'Unsupported mode, must be one of "connectivity", or "distance" but got '
-            f'"{mode}" instead'
-        )

@@ -40,6 +40,15 @@ METRICS: Registry[Metric] = Registry("metric")
 METRICS.register("euclidean", Euclidean())
 
 
+def _register_residual() -> None:
+    from .residual.metric import ResidualCorrelation
+
+    METRICS.register("residual_correlation", ResidualCorrelation())
+
+
+_register_residual()
+
+
 def get_metric(name: str) -> Metric:
     """Return the metric registered under ``name``."""
     return METRICS.get(name)

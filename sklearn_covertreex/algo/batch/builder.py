@@ -18,9 +18,11 @@ from ..view import Context, TreeView, child_csr
 class TreeBuilder:
     """Growable node arrays plus (node, id) pairs."""
 
-    def __init__(self, n_features: int, capacity: int, n_ids_total: int = 0) -> None:
+    def __init__(self, row_shape: int | tuple[int, ...], capacity: int,
+                 n_ids_total: int = 0) -> None:
         capacity = max(1, capacity)
-        self.points = np.empty((capacity, n_features), dtype=np.float64)
+        row_shape = (row_shape,) if isinstance(row_shape, int) else tuple(row_shape)
+        self.points = np.empty((capacity, *row_shape), dtype=np.float64)
         self.level = np.empty(capacity, dtype=np.int64)
         self.parent = np.empty(capacity, dtype=np.int64)
         self.radius = np.empty(capacity, dtype=np.float64)
@@ -35,7 +37,7 @@ class TreeBuilder:
     @classmethod
     def from_tree(cls, tree: TreeArrays, extra: int) -> TreeBuilder:
         """A builder holding a copy of ``tree`` with room for ``extra`` more nodes."""
-        b = cls(tree.n_features, tree.n_nodes + extra, tree.n_ids_total)
+        b = cls(tree.points.shape[1:], tree.n_nodes + extra, tree.n_ids_total)
         b._append(tree.points, tree.level, tree.parent, tree.radius, tree.parent_dist)
         b.root = tree.root
         b._id_nodes.append(np.repeat(np.arange(tree.n_nodes), np.diff(tree.id_ptr)))
@@ -181,11 +183,13 @@ def bfs_order(child_ptr: np.ndarray, children: np.ndarray, root: int) -> np.ndar
     return order
 
 
-def empty_tree(n_features: int, metric_name: str, n_ids_total: int = 0) -> TreeArrays:
-    """A tree with no nodes."""
+def empty_tree(row_shape: int | tuple[int, ...], metric_name: str,
+               n_ids_total: int = 0) -> TreeArrays:
+    """A tree with no nodes; ``row_shape`` is the shape of one stored point."""
     z = np.empty(0, dtype=np.int64)
+    row_shape = (row_shape,) if isinstance(row_shape, int) else tuple(row_shape)
     return TreeArrays(
-        points=np.empty((0, n_features)), level=z, parent=z, parent_dist=np.empty(0),
+        points=np.empty((0, *row_shape)), level=z, parent=z, parent_dist=np.empty(0),
         radius=np.empty(0), child_ptr=np.zeros(1, np.int64), children=z,
         id_ptr=np.zeros(1, np.int64), ids=z, root=-1, n_ids_total=n_ids_total,
         metric=metric_name,

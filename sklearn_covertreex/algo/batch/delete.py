@@ -35,7 +35,7 @@ def _delete(ctx: Context, tree: TreeArrays, ids: np.ndarray) -> TreeArrays:
     keep_id = np.ones(tree.ids.shape[0], dtype=bool)
     keep_id[np.isin(tree.ids, ids)] = False
     if np.all(removed):
-        return empty_tree(tree.n_features, tree.metric, tree.n_ids_total)
+        return empty_tree(tree.points.shape[1:], tree.metric, tree.n_ids_total)
 
     parent = tree.parent.copy()
     level = tree.level.copy()
@@ -81,7 +81,7 @@ def _delete(ctx: Context, tree: TreeArrays, ids: np.ndarray) -> TreeArrays:
     new_index = np.full(n, -1, dtype=np.int64)
     new_index[keep] = np.arange(int(keep.sum()))
     kept = np.flatnonzero(keep)
-    builder = TreeBuilder(tree.n_features, kept.size + int(dissolved.sum()) + 1,
+    builder = TreeBuilder(tree.points.shape[1:], kept.size + int(dissolved.sum()) + 1,
                           tree.n_ids_total)
     new_parent = np.where(parent[kept] >= 0, new_index[np.maximum(parent[kept], 0)], -1)
     has_parent = np.flatnonzero(new_parent >= 0)

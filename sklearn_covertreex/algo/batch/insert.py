@@ -145,7 +145,7 @@ def insert_points(ctx: Context, tree: TreeArrays, X: np.ndarray,
     if tree.n_nodes:
         builder = TreeBuilder.from_tree(tree, m)
     else:
-        builder = TreeBuilder(X.shape[1], m, tree.n_ids_total)
+        builder = TreeBuilder(X.shape[1:], m, tree.n_ids_total)
     builder.n_ids_total = n_ids_total
     if m:
         with ctx.backend.threads(ctx.runtime.n_jobs):

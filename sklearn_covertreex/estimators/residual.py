@@ -1,0 +1,413 @@
+"""ResidualCoverTreeNeighbors: exact k-NN under the residual-correlation metric."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+from sklearn.gaussian_process.kernels import Kernel
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ..algo.residual import (
+    ALGORITHM_CHOICES,
+    ResidualIndex,
+    build_index,
+    engine,
+    extend_index,
+    residual_context,
+)
+from ..backends import get_backend
+from ..metrics.residual import (
+    INDUCING_SELECTIONS,
+    ResidualModel,
+    default_kernel,
+    select_inducing_points,
+)
+from ..runtime import Runtime
+from ._common import (
+    build_progress,
+    check_n_jobs,
+    check_n_neighbors,
+    check_radius_param,
+    query_threads,
+    validate,
+)
+from ._queries import NeighborsQueryMixin
+
+
+class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
+    """Exact nearest neighbours under the residual correlation of a Gaussian process.
+
+    For a kernel ``k``, inducing points ``U`` and ``jitter``, let
+    ``K = k(U, U) + jitter * mean(diag k(U, U)) * I``, ``L = chol(K)``,
+    ``V = (L^-1 k(U, X))^T`` and ``p = diag k(X, X) - rowsum(V^2)``. The
+    residual correlation of two points is
+    ``rho(a, b) = (k(a, b) - V_a . V_b) / sqrt(p_a p_b)`` and their distance
+    ``d(a, b) = sqrt(1 - |rho(a, b)|)``, a pseudometric with values in
+    [0, 1]. Small distances mean strongly correlated residuals: the
+    neighbours are the conditioning sets of Vecchia and VIF approximations
+    (see :meth:`vecchia_neighbors`). Everything is computed in float64;
+    answers equal a float64 brute force, up to the order of ties.
+
+    Parameters
+    ----------
+    n_neighbors : int, default=5
+        Number of neighbours for :meth:`kneighbors` and
+        :meth:`vecchia_neighbors` by default.
+    radius : float, default=0.5
+        Radius for :meth:`radius_neighbors` by default (distances are in [0, 1]).
+    kernel : sklearn.gaussian_process.kernels.Kernel, default=None
+        Covariance kernel; None means ``ConstantKernel(1.0) * RBF(1.0)``. RBF
+        and Matern (nu 0.5, 1.5, 2.5, inf) kernels, isotropic or with one
+        length scale per feature, times ``ConstantKernel`` factors, use
+        compiled code; any other scikit-learn kernel is evaluated through its
+        own ``__call__`` and ``diag`` (slower, same answers). Its
+        hyperparameters are used as given (nothing is optimised).
+    inducing_points : int or array-like of shape (m, n_features), default=512
+        An int: that many rows of the training data, chosen by
+        ``inducing_selection`` (capped at ``n_samples``). An array: the
+        inducing points, used as given.
+    inducing_selection : {"random", "kmeans++"}, default="random"
+        How rows are chosen when ``inducing_points`` is an int.
+    jitter : float, default=1e-6
+        Added to the diagonal of ``k(U, U)``, relative to its mean diagonal.
+    algorithm : {"auto", "brute", "tree"}, default="auto"
+        Query engine. "brute": blocked matrix products, every pair evaluated
+        at BLAS speed. "tree": the parallel compressed cover tree built on
+        this metric (fast-path kernels only). "auto" picks "brute", which was
+        faster on every measured workload; ``diagnostics_`` says why.
+    backend : {"auto", "numba"}, default="auto"
+        Kernel backend of the tree (the residual metric has numba kernels only).
+    traversal, conflict_graph, batch_order : str
+        Tree build strategies (as in :class:`CoverTreeNeighbors`); the grid
+        conflict graph and the Hilbert order need coordinates and are
+        rejected for this metric with an error naming the valid choices.
+    n_jobs : int, default=None
+        Threads for the compiled kernels (None: joblib context, else all cores).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the choice of inducing points and the tree's batch order.
+    verbose : bool, default=False
+        Progress bar while building large trees.
+
+    Attributes
+    ----------
+    inducing_points_ : ndarray of shape (m, n_features)
+        The inducing points used (float64).
+    kernel_ : Kernel
+        The kernel used (a clone of ``kernel``, or the default).
+    index_ : ResidualIndex
+        Fitted state: residual statistics of the training rows, the engine
+        and, for ``algorithm="tree"``, the cover tree.
+    diagnostics_ : dict
+        Engine chosen and why, build time, tree counters.
+    n_samples_fit_ : int
+        Number of training rows.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when X has string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_covertreex import ResidualCoverTreeNeighbors
+    >>> X = np.random.default_rng(0).normal(size=(500, 2))
+    >>> nn = ResidualCoverTreeNeighbors(n_neighbors=4, inducing_points=32,
+    ...                                 random_state=0).fit(X)
+    >>> nn.vecchia_neighbors()[:3]
+    array([[-1, -1, -1, -1],
+           [ 0, -1, -1, -1],
+           [ 1,  0, -1, -1]])
+    """
+
+    def __init__(self, n_neighbors: int = 5, *, radius: float = 0.5, kernel: Any = None,
+                 inducing_points: Any = 512, inducing_selection: str = "random",
+                 jitter: float = 1e-6, algorithm: str = "auto", backend: str = "auto",
+                 traversal: str = "sparse", conflict_graph: str = "segmented",
+                 batch_order: str = "random", n_jobs: int | None = None,
+                 random_state: Any = None, verbose: bool = False) -> None:
+        self.n_neighbors = n_neighbors
+        self.radius = radius
+        self.kernel = kernel
+        self.inducing_points = inducing_points
+        self.inducing_selection = inducing_selection
+        self.jitter = jitter
+        self.algorithm = algorithm
+        self.backend = backend
+        self.traversal = traversal
+        self.conflict_graph = conflict_graph
+        self.batch_order = batch_order
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = False
+        return tags
+
+    # ------------------------------------------------------------ parameters
+    def _check_params(self) -> None:
+        check_n_neighbors(self.n_neighbors)
+        check_radius_param(self.radius)
+        check_n_jobs(self.n_jobs)
+        if self.kernel is not None and not isinstance(self.kernel, Kernel):
+            raise TypeError(
+                "kernel must be a sklearn.gaussian_process.kernels.Kernel or None, "
+                f"got {type(self.kernel).__name__}"
+            )
+        jitter = self.jitter
+        if isinstance(jitter, bool) or not isinstance(jitter, numbers.Real):
+            raise TypeError(f"jitter must be a real number, got {jitter!r}")
+        if not np.isfinite(jitter) or jitter < 0:
+            raise ValueError(f"jitter must be finite and >= 0, got {jitter!r}")
+        INDUCING_SELECTIONS.check(self.inducing_selection)
+        if self.algorithm not in ALGORITHM_CHOICES:
+            raise ValueError(
+                f"Unknown algorithm {self.algorithm!r}; valid choices are: "
+                + ", ".join(repr(a) for a in ALGORITHM_CHOICES)
+            )
+        if self.backend not in ("auto", "numba"):
+            raise ValueError(
+                f"backend {self.backend!r} has no residual-correlation kernels; valid "
+                "choices are: 'auto', 'numba'"
+            )
+
+    def _runtime(self, seed: int, n_jobs: int | None) -> Runtime:
+        runtime = Runtime(
+            backend="numba", traversal=self.traversal, conflict_graph=self.conflict_graph,
+            batch_order=self.batch_order, seed=seed, n_jobs=query_threads(n_jobs),
+            diagnostics=True,
+        ).validate()
+        for name, strategy in (("conflict_graph", "grid"), ("batch_order", "hilbert")):
+            if getattr(runtime, name) == strategy:
+                raise ValueError(
+                    f"{name}={strategy!r} needs coordinates and does not apply to the "
+                    "residual-correlation metric; valid choices are: "
+                    + ", ".join(repr(c) for c in _choices(name) if c != strategy)
+                )
+        return runtime
+
+    def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
+        return validate(self, X, reset=reset, dtype=np.float64)
+
+    def _inducing(self, X: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+        value = self.inducing_points
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            if value < 1:
+                raise ValueError(f"inducing_points must be >= 1, got {value}")
+            return select_inducing_points(X, int(value), self.inducing_selection, rng)
+        if isinstance(value, (bool, str, numbers.Number)) or value is None:
+            raise TypeError(
+                "inducing_points must be an int or an array of shape (m, n_features), "
+                f"got {value!r}"
+            )
+        U = np.asarray(value, dtype=np.float64)
+        if U.ndim != 2 or U.shape[0] < 1 or U.shape[1] != X.shape[1]:
+            raise ValueError(
+                f"inducing_points must have shape (m, {X.shape[1]}) with m >= 1, "
+                f"got {U.shape}"
+            )
+        if not np.all(np.isfinite(U)):
+            raise ValueError("inducing_points must be finite (no NaN or infinity)")
+        return U.copy()
+
+    # ---------------------------------------------------------------- fitting
+    def fit(self, X: Any, y: Any = None) -> ResidualCoverTreeNeighbors:
+        """Compute the residual statistics of X (and the tree, for ``algorithm="tree"``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (dense; upcast to float64).
+        y : ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : ResidualCoverTreeNeighbors
+
+        Raises
+        ------
+        ValueError
+            If a row's residual variance is not positive (the inducing points
+            reproduce it exactly); the message says how to fix it.
+        """
+        self._check_params()
+        X = self._validate_X(X, reset=True)
+        rng = check_random_state(self.random_state)
+        kernel = default_kernel() if self.kernel is None else clone(self.kernel)
+        U = self._inducing(X, rng)
+        runtime = self._runtime(int(rng.randint(np.iinfo(np.int32).max)), self.n_jobs)
+        model = ResidualModel.fit(kernel, U, float(self.jitter))
+        ctx = residual_context(get_backend("numba"), runtime)
+        with build_progress(self.verbose, X.shape[0], "fit") as progress:
+            index = build_index(ctx, model, model.points(X), self.algorithm, progress)
+        self.kernel_ = kernel
+        self.inducing_points_ = model.inducing_points
+        self.index_ = index
+        self.diagnostics_ = index.diagnostics
+        self.n_samples_fit_ = X.shape[0]
+        return self
+
+    def partial_fit(self, X: Any, y: Any = None) -> ResidualCoverTreeNeighbors:
+        """Add rows: their statistics come from the same inducing points and factor.
+
+        New rows get the indices ``n_samples_fit_, n_samples_fit_ + 1, ...``
+        (and are inserted into the tree, if there is one). On an unfitted
+        estimator this is :meth:`fit`. If the call fails, the fitted state
+        is left exactly as it was.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self : ResidualCoverTreeNeighbors
+        """
+        if not hasattr(self, "index_"):
+            return self.fit(X)
+        self._check_params()
+        X = self._validate_X(X, reset=False)
+        index = self.index_
+        new = index.model.points(X)
+        ctx = self._context(self.n_jobs)
+        with build_progress(self.verbose, X.shape[0], "partial_fit") as progress:
+            index = extend_index(ctx, index, new, progress)
+        self.index_ = index
+        self.n_samples_fit_ = index.points.n
+        return self
+
+    # ---------------------------------------------------------------- queries
+    def _context(self, n_jobs: int | None):
+        check_n_jobs(n_jobs)
+        return residual_context(get_backend("numba"), self._runtime(0, n_jobs))
+
+    def _query_points(self, X: Any):
+        return self.index_.model.points(self._validate_X(X, reset=False))
+
+    def kneighbors(self, X: Any = None, n_neighbors: int | None = None,
+                   return_distance: bool = True):
+        """Find the k most residual-correlated points of each query.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_queries, n_features), default=None
+            Query points; their residual statistics come from the fitted
+            inducing points. None means the training points, each excluding
+            itself.
+        n_neighbors : int, default=None
+            Number of neighbours (default: the constructor's ``n_neighbors``).
+        return_distance : bool, default=True
+            Whether to return the distances.
+
+        Returns
+        -------
+        neigh_dist : ndarray of shape (n_queries, n_neighbors), float64
+            Distances ``sqrt(1 - |rho|)``, each row ascending. Only if
+            ``return_distance``.
+        neigh_ind : ndarray of shape (n_queries, n_neighbors), intp
+            Indices into the training data (ties: the smaller index first).
+        """
+        return self._kneighbors(X, n_neighbors, return_distance, self.n_jobs)
+
+    def _kneighbors(self, X: Any, n_neighbors: int | None, return_distance: bool,
+                    n_jobs: int | None):
+        check_is_fitted(self)
+        k = check_n_neighbors(self.n_neighbors if n_neighbors is None else n_neighbors)
+        n_fit = self.n_samples_fit_
+        index = self.index_
+        ctx = self._context(n_jobs)
+        if X is None:
+            if k >= n_fit:
+                raise ValueError(
+                    f"Expected n_neighbors < n_samples_fit, but n_neighbors = {k}, "
+                    f"n_samples_fit = {n_fit}, n_samples = {n_fit}"
+                )
+            dist, ind = engine(index).knn_self(ctx, index, k)
+        else:
+            Q = self._query_points(X)
+            if k > n_fit:
+                raise ValueError(
+                    f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k}, "
+                    f"n_samples_fit = {n_fit}, n_samples = {Q.n}"
+                )
+            dist, ind = engine(index).knn(ctx, index, Q, k)
+        ind = ind.astype(np.intp, copy=False)
+        if return_distance:
+            return dist, ind
+        return ind
+
+    def vecchia_neighbors(self, n_neighbors: int | None = None, *,
+                          return_distance: bool = False):
+        """Vecchia conditioning sets: each training row's k nearest earlier rows.
+
+        Row i's neighbours are the k rows ``j < i`` (training order) with the
+        smallest residual distance to it, ascending, ties by the smaller index.
+        Rows with fewer than k predecessors are padded with index -1 and
+        distance inf.
+
+        Parameters
+        ----------
+        n_neighbors : int, default=None
+            k (default: the constructor's ``n_neighbors``).
+        return_distance : bool, default=False
+            Also return the distances.
+
+        Returns
+        -------
+        neigh_dist : ndarray of shape (n_samples_fit, k), float64
+            Only if ``return_distance``.
+        neigh_ind : ndarray of shape (n_samples_fit, k), intp
+        """
+        check_is_fitted(self)
+        k = check_n_neighbors(self.n_neighbors if n_neighbors is None else n_neighbors)
+        index = self.index_
+        dist, ind = engine(index).vecchia(self._context(self.n_jobs), index, k)
+        ind = ind.astype(np.intp, copy=False)
+        if return_distance:
+            return dist, ind
+        return ind
+
+    def radius_neighbors(self, X: Any = None, radius: float | None = None,
+                         return_distance: bool = True, sort_results: bool = False):
+        """Find every training point within ``radius`` (inclusive) of each query.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_queries, n_features), default=None
+            Query points; None means the training points, each excluding itself.
+        radius : float, default=None
+            Radius in [0, 1] (default: the constructor's ``radius``).
+        return_distance : bool, default=True
+            Whether to return the distances.
+        sort_results : bool, default=False
+            Rows are always sorted by distance; kept for API compatibility.
+
+        Returns
+        -------
+        neigh_dist : ndarray of shape (n_queries,), dtype=object
+            Only if ``return_distance``.
+        neigh_ind : ndarray of shape (n_queries,), dtype=object
+        """
+        return super().radius_neighbors(X, radius, return_distance, sort_results)
+
+    def _radius_csr(self, X: Any, radius: float | None):
+        check_is_fitted(self)
+        r = check_radius_param(self.radius if radius is None else radius)
+        index = self.index_
+        Q = None if X is None else self._query_points(X)
+        return engine(index).radius(self._context(self.n_jobs), index, Q, r)
+
+
+def _choices(name: str) -> tuple[str, ...]:
+    from ..algo.registries import CONFLICT_GRAPHS, ORDERS
+
+    return (CONFLICT_GRAPHS if name == "conflict_graph" else ORDERS).names()
