@@ -80,26 +80,22 @@ class BruteEngine:
         return None
 
     def knn(self, ctx: Context, index: ResidualIndex, Q: ResidualPoints, k: int):
-        with ctx.backend.threads(ctx.runtime.n_jobs):
-            d, i, _ = knn_blocked(index.model, Q, index.points, k)
+        d, i, _ = knn_blocked(index.model, Q, index.points, k, ctx.runtime.n_jobs)
         return d, i
 
     def knn_self(self, ctx: Context, index: ResidualIndex, k: int):
-        with ctx.backend.threads(ctx.runtime.n_jobs):
-            d, i, _ = knn_blocked_self(index.model, index.points, k)
+        d, i, _ = knn_blocked_self(index.model, index.points, k, ctx.runtime.n_jobs)
         return d, i
 
     def vecchia(self, ctx: Context, index: ResidualIndex, k: int):
-        with ctx.backend.threads(ctx.runtime.n_jobs):
-            d, i, _ = vecchia_blocked(index.model, index.points, k)
+        d, i, _ = vecchia_blocked(index.model, index.points, k, ctx.runtime.n_jobs)
         return d, i
 
     def radius(self, ctx: Context, index: ResidualIndex, Q: ResidualPoints | None, r: float):
         P = index.points
         query = P if Q is None else Q
-        with ctx.backend.threads(ctx.runtime.n_jobs):
-            return radius_blocked(index.model, query, P, np.full(query.n, r),
-                                  exclude_self=Q is None)
+        return radius_blocked(index.model, query, P, np.full(query.n, r),
+                              exclude_self=Q is None, n_workers=ctx.runtime.n_jobs)
 
 
 class TreeEngine:

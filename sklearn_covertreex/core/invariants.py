@@ -22,6 +22,17 @@ def _pair_dist(tree: TreeArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return get_metric(tree.metric).pairwise_rows(tree.points, a, b)
 
 
+def _atol2(tree: TreeArrays) -> float:
+    """Rounding slack on squared distances between two ways of computing them."""
+    from ..metrics import get_metric
+
+    return float(getattr(get_metric(tree.metric), "rounding_atol2", 0.0))
+
+
+def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol2: float) -> bool:
+    return bool(np.all(np.abs(a * a - b * b) <= 2 * rtol * np.maximum(a, b) ** 2 + atol2))
+
+
 def check_invariants(tree: TreeArrays, *, rtol: float = 1e-9) -> None:
     """Verify a compressed cover tree; raise :class:`TreeInvariantError` if invalid.
 
@@ -89,11 +100,12 @@ def check_invariants(tree: TreeArrays, *, rtol: float = 1e-9) -> None:
         _fail("a parent's level must exceed its child's")
     d_par = _pair_dist(tree, idx, parent[idx])
     bound = np.ldexp(1.0, (level[idx] + 1).astype(np.int64))
-    bad = d_par > bound
+    atol2 = _atol2(tree)
+    bad = d_par**2 > bound**2 + atol2 if atol2 else d_par > bound
     if np.any(bad):
         v = idx[np.argmax(bad)]
         _fail(f"cover violated at node {v}: d={d_par[np.argmax(bad)]!r} > 2^{level[v] + 1}")
-    if not np.allclose(tree.parent_dist[idx], d_par, rtol=rtol, atol=0):
+    if not _close(tree.parent_dist[idx], d_par, rtol, atol2):
         _fail("parent_dist disagrees with recomputed distances")
 
     _check_separation(tree)
@@ -138,7 +150,7 @@ def _check_separation(tree: TreeArrays) -> None:
         keep = a < b
         a, b = a[keep], b[keep]
         d = _pair_dist(tree, a, b)
-        bad = d <= np.minimum(scale[a], scale[b])
+        bad = d**2 <= np.minimum(scale[a], scale[b]) ** 2 - _atol2(tree)
         if np.any(bad):
             i = np.argmax(bad)
             _fail(f"separation violated by nodes {a[i]} and {b[i]} (d={d[i]!r})")
@@ -157,7 +169,7 @@ def _check_radius(tree: TreeArrays, rtol: float) -> None:
         d = _pair_dist(tree, v, a)
         np.maximum.at(expected, a, d)
         anc = np.where(live, tree.parent[np.maximum(anc, 0)], -1)
-    if not np.allclose(tree.radius, expected, rtol=rtol, atol=0):
+    if not _close(tree.radius, expected, rtol, _atol2(tree)):
         worst = int(np.argmax(np.abs(tree.radius - expected)))
         _fail(
             f"radius of node {worst} is {tree.radius[worst]!r}, "

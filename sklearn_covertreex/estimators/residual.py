@@ -13,7 +13,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..algo.residual import (
     ALGORITHM_CHOICES,
-    ResidualIndex,
     build_index,
     engine,
     extend_index,

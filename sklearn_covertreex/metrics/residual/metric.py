@@ -30,6 +30,10 @@ class ResidualCorrelation:
 
     name = "residual_correlation"
     has_coordinates = False
+    #: Squared distances are ``1 - |rho|`` with ``rho`` a difference of two
+    #: terms of size ``~1 / p``: two float64 evaluations of the same pair
+    #: (dot products summed in another order) may differ by this much.
+    rounding_atol2 = 1e-9
 
     def pairwise_rows(self, points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         rows = points[:, 0, :]

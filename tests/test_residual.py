@@ -1,0 +1,316 @@
+"""ResidualCoverTreeNeighbors: exactness against a float64 numpy brute force."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.linalg as sla
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.gaussian_process.kernels import (
+    RBF,
+    ConstantKernel,
+    Matern,
+    RationalQuadratic,
+    WhiteKernel,
+)
+
+from sklearn_covertreex import ResidualCoverTreeNeighbors, check_invariants
+from sklearn_covertreex.metrics.residual import ResidualModel
+
+#: Distances are compared through d^2 = 1 - |rho|: rho is a difference of two
+#: terms of size ~1/p, so float64 rounding leaves ~1e-9 of absolute error.
+D2_ATOL = 1e-7
+
+FAST_KERNELS = [
+    RBF(1.0),
+    ConstantKernel(2.0) * RBF(0.3),
+    RBF([0.5, 2.0]),
+    Matern(0.7, nu=0.5),
+    ConstantKernel(0.5) * Matern(1.3, nu=1.5),
+    Matern([1.0, 0.4], nu=2.5) * ConstantKernel(3.0),
+    Matern(1.0, nu=np.inf),
+]
+GENERIC_KERNELS = [
+    RationalQuadratic(length_scale=0.8, alpha=1.5),
+    ConstantKernel(1.0) * RBF(1.0) + WhiteKernel(1e-3),
+]
+
+
+def reference_distances(kernel, U, jitter, X, Q):
+    """d(Q, X) straight from the definition, with the kernel's own __call__ / diag."""
+    K = kernel(U, U)
+    K = K + jitter * np.mean(kernel.diag(U)) * np.eye(U.shape[0])
+    L = np.linalg.cholesky(K)
+    VX = sla.solve_triangular(L, kernel(U, X), lower=True).T
+    VQ = sla.solve_triangular(L, kernel(U, Q), lower=True).T
+    pX = kernel.diag(X) - np.sum(VX**2, axis=1)
+    pQ = kernel.diag(Q) - np.sum(VQ**2, axis=1)
+    rho = (kernel(Q, X) - VQ @ VX.T) / np.sqrt(np.outer(pQ, pX))
+    return np.sqrt(np.maximum(0.0, 1.0 - np.abs(rho)))
+
+
+def assert_knn_matches(D, k, dist, ind, allowed=None):
+    """Exact k-NN up to ties: sorted distances agree, each id has its distance."""
+    D = np.where(allowed, D, np.inf) if allowed is not None else D
+    n_q = D.shape[0]
+    assert dist.shape == ind.shape == (n_q, k)
+    ref = np.sort(D, axis=1)[:, :k]
+    finite = np.isfinite(ref)
+    assert np.array_equal(finite, np.isfinite(dist))
+    assert np.all(ind[~finite] == -1)
+    np.testing.assert_allclose(dist[finite] ** 2, ref[finite] ** 2, rtol=0, atol=D2_ATOL)
+    for q in range(n_q):
+        got = ind[q][ind[q] >= 0]
+        assert len(set(got.tolist())) == got.size
+        np.testing.assert_allclose(D[q, got] ** 2, dist[q, : got.size] ** 2, rtol=0,
+                                   atol=D2_ATOL)
+    with np.errstate(invalid="ignore"):
+        steps = np.diff(dist, axis=1)
+    assert np.all(steps[finite[:, 1:]] >= 0)
+
+
+def assert_radius_matches(D, r, dist, ind):
+    for q in range(D.shape[0]):
+        got = set(ind[q].tolist())
+        must = set(np.flatnonzero(D[q] ** 2 <= r**2 - D2_ATOL).tolist())
+        may = set(np.flatnonzero(D[q] ** 2 <= r**2 + D2_ATOL).tolist())
+        assert must <= got <= may
+        np.testing.assert_allclose(D[q, ind[q]] ** 2, dist[q] ** 2, atol=D2_ATOL, rtol=0)
+        assert np.all(np.diff(dist[q]) >= 0)
+
+
+def _data(n=300, d=2, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, d))
+
+
+def _fit(X, kernel, algorithm, m=40, **kw):
+    est = ResidualCoverTreeNeighbors(n_neighbors=7, kernel=kernel, inducing_points=m,
+                                     algorithm=algorithm, random_state=0, **kw)
+    return est.fit(X)
+
+
+def _check_all_queries(est, X, Q):
+    U, kernel, jitter = est.inducing_points_, est.kernel_, est.jitter
+    D = reference_distances(kernel, U, jitter, X, X)
+    n = X.shape[0]
+    not_self = ~np.eye(n, dtype=bool)
+    dist, ind = est.kneighbors()
+    assert_knn_matches(D, 7, dist, ind, allowed=not_self)
+    dist, ind = est.kneighbors(Q, n_neighbors=5)
+    assert_knn_matches(reference_distances(kernel, U, jitter, X, Q), 5, dist, ind)
+    dist, ind = est.vecchia_neighbors(return_distance=True)
+    assert_knn_matches(D, 7, dist, ind, allowed=np.tril(not_self))
+    dist, ind = est.radius_neighbors(radius=0.45)
+    assert_radius_matches(np.where(not_self, D, np.inf), 0.45, dist, ind)
+    dist, ind = est.radius_neighbors(Q, radius=0.6)
+    assert_radius_matches(reference_distances(kernel, U, jitter, X, Q), 0.6, dist, ind)
+
+
+@pytest.mark.parametrize("algorithm", ["brute", "tree"])
+@pytest.mark.parametrize("kernel", FAST_KERNELS, ids=repr)
+def test_fast_kernels_exact(kernel, algorithm):
+    X = _data()
+    est = _fit(X, kernel, algorithm)
+    assert est.index_.model.fast is not None
+    _check_all_queries(est, X, _data(20, seed=1))
+    if algorithm == "tree":
+        check_invariants(est.index_.tree)
+
+
+@pytest.mark.parametrize("kernel", GENERIC_KERNELS, ids=repr)
+def test_generic_kernels_exact(kernel):
+    X = _data(200)
+    est = _fit(X, kernel, "auto")
+    assert est.index_.model.fast is None
+    _check_all_queries(est, X, _data(15, seed=2))
+
+
+def test_tree_rejects_generic_kernel():
+    with pytest.raises(ValueError, match="fast path"):
+        _fit(_data(50), RationalQuadratic(), "tree")
+
+
+def test_default_kernel_and_lengthscale_reach_every_path():
+    X = _data(400)
+    a = _fit(X, None, "brute").kneighbors()[1]
+    b = _fit(X, ConstantKernel(1.0) * RBF(0.3), "brute").kneighbors()[1]
+    assert str(_fit(X, None, "brute").kernel_) == str(ConstantKernel(1.0) * RBF(1.0))
+    assert not np.array_equal(a, b)  # the length scale changes the answer
+
+
+@pytest.mark.parametrize("algorithm", ["brute", "tree"])
+def test_partial_fit_matches_fit(algorithm):
+    X = _data(400)
+    U = X[::10]
+    full = ResidualCoverTreeNeighbors(n_neighbors=6, inducing_points=U,
+                                      algorithm=algorithm).fit(X)
+    part = ResidualCoverTreeNeighbors(n_neighbors=6, inducing_points=U, algorithm=algorithm)
+    part.fit(X[:150]).partial_fit(X[150:300]).partial_fit(X[300:])
+    assert part.n_samples_fit_ == 400
+    d1, i1 = full.kneighbors()
+    d2, i2 = part.kneighbors()
+    np.testing.assert_allclose(d1**2, d2**2, atol=D2_ATOL)
+    D = reference_distances(full.kernel_, U, full.jitter, X, X)
+    assert_knn_matches(D, 6, d2, i2, allowed=~np.eye(400, dtype=bool))
+    v1 = full.vecchia_neighbors(return_distance=True)[0]
+    v2 = part.vecchia_neighbors(return_distance=True)[0]
+    np.testing.assert_allclose(v1[np.isfinite(v1)] ** 2, v2[np.isfinite(v2)] ** 2,
+                               atol=D2_ATOL)
+    if algorithm == "tree":
+        check_invariants(part.index_.tree)
+
+
+def test_vecchia_padding_and_shape():
+    X = _data(30)
+    ind = _fit(X, None, "brute", m=5).vecchia_neighbors(n_neighbors=4)
+    assert ind.shape == (30, 4) and ind.dtype == np.intp
+    assert np.all(ind[0] == -1)
+    assert np.array_equal(ind[1], [0, -1, -1, -1])
+    assert np.all(ind[4] >= 0) and np.all(ind < np.arange(30)[:, None])
+    dist, _ = _fit(X, None, "brute", m=5).vecchia_neighbors(4, return_distance=True)
+    assert np.all(np.isinf(dist[0])) and np.isinf(dist[2, 2])
+
+
+def test_float32_is_upcast():
+    X = _data(200)
+    a = _fit(X, None, "brute").kneighbors()
+    b = _fit(X.astype(np.float32), None, "brute")
+    assert b.inducing_points_.dtype == np.float64
+    d32 = reference_distances(b.kernel_, b.inducing_points_, b.jitter,
+                              X.astype(np.float32).astype(np.float64),
+                              X.astype(np.float32).astype(np.float64))
+    assert_knn_matches(d32, 7, *b.kneighbors(), allowed=~np.eye(200, dtype=bool))
+    assert a[0].dtype == np.float64
+
+
+def test_kmeanspp_selection_and_array_inducing_points():
+    X = _data(300)
+    est = _fit(X, None, "brute", m=25, inducing_selection="kmeans++")
+    assert est.inducing_points_.shape == (25, 2)
+    # every inducing point is a row of X
+    assert all(np.any(np.all(X == u, axis=1)) for u in est.inducing_points_)
+    capped = _fit(X[:10], None, "brute", m=512)
+    assert capped.inducing_points_.shape == (10, 2)
+
+
+def test_nonpositive_residual_variance_error():
+    X = _data(50)
+    est = ResidualCoverTreeNeighbors(inducing_points=X[:10], jitter=0.0)
+    with pytest.raises(ValueError, match="residual variance p is not positive.*jitter"):
+        est.fit(X)
+    dup = np.vstack([X[:5], X[:1]])
+    with pytest.raises(ValueError, match="not positive definite.*jitter"):
+        ResidualCoverTreeNeighbors(inducing_points=dup, jitter=0.0).fit(X)
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"kernel": "rbf"}, TypeError, "kernel must be"),
+        ({"jitter": -1.0}, ValueError, "jitter"),
+        ({"inducing_selection": "best"}, ValueError, "valid choices"),
+        ({"algorithm": "ball_tree"}, ValueError, "valid choices"),
+        ({"conflict_graph": "grid"}, ValueError, "needs coordinates.*'segmented'"),
+        ({"batch_order": "hilbert"}, ValueError, "needs coordinates.*'random'"),
+        ({"backend": "numpy"}, ValueError, "'numba'"),
+        ({"inducing_points": 0}, ValueError, "inducing_points"),
+        ({"inducing_points": np.ones((3, 5))}, ValueError, "shape"),
+        ({"inducing_points": "many"}, TypeError, "inducing_points"),
+    ],
+)
+def test_bad_params_leave_state_untouched(params, error, match):
+    X = _data(60)
+    est = ResidualCoverTreeNeighbors(inducing_points=8, random_state=0).fit(X)
+    index = est.index_
+    est.set_params(**params)
+    with pytest.raises(error, match=match):
+        est.fit(X)
+    assert est.index_ is index
+
+
+def test_bad_partial_fit_leaves_state_untouched():
+    X = _data(60)
+    est = ResidualCoverTreeNeighbors(inducing_points=X[:10], jitter=0.0)
+    with pytest.raises(ValueError):
+        est.fit(X)
+    est = ResidualCoverTreeNeighbors(inducing_points=X[:10], jitter=1e-6).fit(X[10:])
+    index = est.index_
+    with pytest.raises(ValueError, match="features"):
+        est.partial_fit(np.ones((3, 5)))
+    assert est.index_ is index and est.n_samples_fit_ == 50
+
+
+def test_pickle_round_trip():
+    X = _data(120)
+    est = _fit(X, Matern(0.5, nu=1.5), "tree")
+    again = pickle.loads(pickle.dumps(est))
+    for a, b in zip(est.kneighbors(), again.kneighbors(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_graphs():
+    X = _data(100)
+    est = _fit(X, None, "brute")
+    G = est.kneighbors_graph(mode="distance")
+    assert G.shape == (100, 100) and G.nnz == 700
+    R = est.radius_neighbors_graph(radius=0.5)
+    assert R.shape == (100, 100)
+
+
+def test_triangle_inequality_random_triples():
+    X = _data(300, d=3)
+    est = _fit(X, ConstantKernel(1.0) * RBF(0.5), "brute", m=60)
+    model: ResidualModel = est.index_.model
+    P = est.index_.points
+    D = model.distances(P, P)
+    rng = np.random.default_rng(0)
+    a, b, c = rng.integers(0, 300, size=(3, 20000))
+    assert np.all(D[a, c] <= D[a, b] + D[b, c] + 1e-12)
+    assert np.all((D >= 0) & (D <= 1))
+
+
+_kernels = st.sampled_from(["rbf", "m12", "m32", "m52", "aniso", "generic"])
+
+
+def _make_kernel(name, scale, d):
+    if name == "rbf":
+        return ConstantKernel(1.7) * RBF(scale)
+    if name == "aniso":
+        return RBF(np.linspace(0.5, 1.5, d) * scale)
+    if name == "generic":
+        return RationalQuadratic(length_scale=scale, alpha=0.7)
+    nu = {"m12": 0.5, "m32": 1.5, "m52": 2.5}[name]
+    return Matern(scale, nu=nu)
+
+
+@given(
+    n=st.integers(2, 250), d=st.integers(1, 4), name=_kernels,
+    scale=st.floats(0.2, 3.0), m=st.integers(1, 40), k=st.integers(1, 8),
+    dup=st.booleans(), seed=st.integers(0, 2**16), tree=st.booleans(),
+)
+def test_hypothesis_exact(n, d, name, scale, m, k, dup, seed, tree):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    if dup and n > 3:
+        X[n // 2:] = X[: n - n // 2]  # every row duplicated
+    kernel = _make_kernel(name, scale, d)
+    algorithm = "tree" if tree and name != "generic" else "brute"
+    est = ResidualCoverTreeNeighbors(n_neighbors=min(k, n - 1) if n > 1 else 1,
+                                     kernel=kernel, inducing_points=m, jitter=1e-4,
+                                     algorithm=algorithm, random_state=seed)
+    est.fit(X)
+    D = reference_distances(est.kernel_, est.inducing_points_, 1e-4, X, X)
+    not_self = ~np.eye(n, dtype=bool)
+    kk = est.n_neighbors
+    if n > 1:
+        assert_knn_matches(D, kk, *est.kneighbors(), allowed=not_self)
+    assert_knn_matches(D, kk, *est.vecchia_neighbors(return_distance=True),
+                       allowed=np.tril(not_self))
+    Q = rng.normal(size=(5, d))
+    assert_knn_matches(reference_distances(est.kernel_, est.inducing_points_, 1e-4, X, Q),
+                       min(kk, n), *est.kneighbors(Q, n_neighbors=min(kk, n)))
+    if tree and name != "generic":
+        check_invariants(est.index_.tree)
