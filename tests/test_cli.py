@@ -185,9 +185,26 @@ def test_bench_all_points_preset(tmp_path, capsys):
     assert all(r["exact"] and r["n_queries"] == 400 and r["threads"] == 1 for r in runs)
 
 
-def test_bench_residual_not_implemented(capsys):
-    assert main(["bench", "residual"]) == 2
-    assert_one_error_line(capsys, "not implemented yet")
+def test_bench_residual_tiny(tmp_path, capsys):
+    out = tmp_path / "residual.jsonl"
+    assert main(["bench", "residual", "--preset", "gold", "ls03", "--n", "600", "--m", "32",
+                 "--k", "5", "--out", str(out), "--n-jobs", "1"]) == 0
+    runs = read_jsonl(out)
+    assert {r["schema"] for r in runs} == {"residual_run"}
+    assert {(r["workload"], r["query"], r["method"]) for r in runs} == {
+        (w, q, m) for w in ("gold", "ls03") for q in ("kneighbors", "vecchia")
+        for m in ("bar-brute", "covertreex-auto")}
+    assert all(r["exact_up_to_ties"] and r["n"] == 600 for r in runs)
+    assert "vs bar" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--k", "600", "--n", "600"], "too large"),
+    (["--algorithm", "kd_tree"], "valid choices"),
+])
+def test_bench_residual_errors(argv, needle, capsys):
+    assert main(["bench", "residual", *argv]) == 2
+    assert_one_error_line(capsys, needle)
 
 
 def test_bench_scaling_tiny(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sklearn.gaussian_process.kernels import Matern, RationalQuadratic
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_covertreex import (
@@ -9,6 +10,7 @@ from sklearn_covertreex import (
     CoverTreeKNeighborsRegressor,
     CoverTreeKNeighborsTransformer,
     CoverTreeNeighbors,
+    ResidualCoverTreeNeighbors,
 )
 
 ESTIMATORS = [
@@ -19,6 +21,9 @@ ESTIMATORS = [
     CoverTreeKNeighborsClassifier(weights="distance"),
     CoverTreeKNeighborsRegressor(),
     CoverTreeKNeighborsRegressor(weights="distance"),
+    ResidualCoverTreeNeighbors(),
+    ResidualCoverTreeNeighbors(algorithm="tree", kernel=Matern(1.0, nu=1.5)),
+    ResidualCoverTreeNeighbors(kernel=RationalQuadratic(), inducing_points=3),
 ]
 
 

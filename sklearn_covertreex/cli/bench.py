@@ -17,7 +17,7 @@ import numpy as np
 
 from ..runtime import Runtime
 from ..telemetry import default_artifacts_dir, new_run_id
-from . import scaling
+from . import residual_bench, scaling
 from .compare import COVERTREE, SKLEARN_METHODS, run_methods
 from .errors import CliError
 from .options import add_runtime_flags, positive_float, positive_int, runtime_from_args
@@ -133,13 +133,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="JSONL records file (default: artifacts/benchmarks/bench_euclidean.jsonl)")
     e.set_defaults(handler=run_euclidean)
     scaling.add_parser(sub)
-    s = sub.add_parser("residual", help="not implemented yet (needs the residual estimator)")
-    s.set_defaults(handler=_not_implemented, suite_name="residual")
-
-
-def _not_implemented(args: argparse.Namespace) -> int:
-    print(f"covertreex: error: bench {args.suite_name} is not implemented yet", file=sys.stderr)
-    return 2
+    residual_bench.add_parser(sub)
 
 
 def workload_from_args(args: argparse.Namespace, preset: str) -> Workload:

@@ -80,6 +80,29 @@ _QUERY_BATCH: Mapping[str, tuple[type, ...]] = MappingProxyType({
 })
 
 
+_RESIDUAL_RUN: Mapping[str, tuple[type, ...]] = MappingProxyType({
+    "workload": (str,),
+    "method": (str,),
+    "query": (str,),
+    "n": (int,),
+    "d": (int,),
+    "m": (int,),
+    "k": (int,),
+    "kernel": (str,),
+    "threads": (int,),
+    "fit_seconds": _NUM,
+    "query_seconds": _NUM,
+    "total_seconds": _NUM,
+    "peak_memory_mib": _OPT_NUM,
+    "evaluations_per_query": _OPT_NUM,
+    "recall": _OPT_NUM,
+    "exact_up_to_ties": (bool, _NONE),
+    "speedup_vs_bar": _OPT_NUM,
+    "engine": (str,),
+    "machine": (dict,),
+})
+
+
 def _freeze(name: str, keys: Mapping[str, tuple[type, ...]]) -> Mapping[str, Any]:
     return MappingProxyType({
         "schema": name,
@@ -93,6 +116,7 @@ SCHEMAS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     "benchmark_run": _freeze("benchmark_run", _BENCHMARK_RUN),
     "build_phase": _freeze("build_phase", _BUILD_PHASE),
     "query_batch": _freeze("query_batch", _QUERY_BATCH),
+    "residual_run": _freeze("residual_run", _RESIDUAL_RUN),
 })
 
 

@@ -127,8 +127,10 @@ class ResidualModel:
         V = np.empty((n, m))
         for start in range(0, n, STATS_CHUNK):
             rows = slice(start, min(n, start + STATS_CHUNK))
-            Kux = kernel_matrix(self.kernel, self.fast, self.inducing_points, X[rows])
-            V[rows] = sla.solve_triangular(self.chol, Kux, lower=True, check_finite=False).T
+            # k(X, U)^T is Fortran-ordered: LAPACK solves it without a copy
+            Kux = kernel_matrix(self.kernel, self.fast, X[rows], self.inducing_points).T
+            V[rows] = sla.solve_triangular(self.chol, Kux, lower=True, check_finite=False,
+                                           overwrite_b=True).T
         kdiag = kernel_diag(self.kernel, self.fast, X)
         p = kdiag - np.einsum("ij,ij->i", V, V)
         bad = np.flatnonzero(~(p > MIN_RELATIVE_VARIANCE * np.abs(kdiag)))
@@ -141,7 +143,8 @@ class ResidualModel:
                 "(e.g. 1e-6) or use fewer / different inducing points"
             )
         root_p = np.sqrt(p)
-        W = V / root_p[:, None]
+        V /= root_p[:, None]  # V becomes W in place (one n x m array at a time)
+        W = V
         if self.fast is not None:
             coords = self.fast.scale(X)
             s = np.sqrt(self.fast.variance) / root_p

@@ -1,0 +1,318 @@
+"""``covertreex bench residual``: residual-correlation k-NN against a blocked brute force.
+
+Workloads (``PRESETS``): ``gold`` is N = 32,768 standard normal points in
+d = 3, m = 512 random inducing points, RBF with variance 1 and length scale
+1, k = 50, every point queried; ``ls03`` is the same with length scale 0.3,
+``matern25`` with a Matern nu = 2.5 kernel. Each is answered twice: all-points
+``kneighbors(X=None)`` and ``vecchia_neighbors``.
+
+The bar (:func:`bar_knn`) is a float64 brute force written the direct way
+with numpy and BLAS: the kernel tile from the scikit-learn kernel object, the
+inner products from one matrix product per tile (multi-threaded BLAS), each
+unordered pair evaluated once for all-points queries (and for the later row
+only for Vecchia), and a running top-k per row kept with ``argpartition``.
+It is independent of the package's own engines, and the recall of every
+method is measured against it in the same process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import scipy.linalg as sla
+from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Kernel, Matern
+
+from ..telemetry import (
+    JsonlWriter,
+    base_record,
+    default_artifacts_dir,
+    machine_info,
+    new_run_id,
+)
+from .errors import CliError
+from .options import positive_int
+
+#: Rows per tile of the bar's blocked brute force.
+BAR_TILE = 2048
+
+#: Slack on squared distances when comparing two float64 computations.
+D2_ATOL = 1e-7
+
+
+@dataclasses.dataclass(frozen=True)
+class ResidualWorkload:
+    """One residual benchmark workload (points ~ N(0, I_d), seeded)."""
+
+    name: str
+    description: str
+    n: int
+    d: int
+    m: int
+    k: int
+    kernel: str  # "rbf" or "matern25"
+    length_scale: float
+
+    def make_kernel(self) -> Kernel:
+        """The workload's scikit-learn kernel (variance 1)."""
+        base = (RBF(self.length_scale) if self.kernel == "rbf"
+                else Matern(self.length_scale, nu=2.5))
+        return ConstantKernel(1.0) * base
+
+
+PRESETS = MappingProxyType({
+    "gold": ResidualWorkload("gold", "N=32768 d=3 m=512 RBF(1.0) k=50", 32768, 3, 512, 50,
+                             "rbf", 1.0),
+    "ls03": ResidualWorkload("ls03", "gold with length scale 0.3", 32768, 3, 512, 50,
+                             "rbf", 0.3),
+    "matern25": ResidualWorkload("matern25", "gold with Matern nu=2.5", 32768, 3, 512, 50,
+                                 "matern25", 1.0),
+})
+
+
+# ---------------------------------------------------------------------------
+# the bar: a direct numpy / BLAS blocked brute force
+
+
+def bar_statistics(kernel: Kernel, U: np.ndarray, jitter: float,
+                   X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``V`` and ``p`` straight from the definition (scikit-learn kernel calls)."""
+    K = kernel(U, U)
+    K[np.diag_indices_from(K)] += jitter * float(np.mean(kernel.diag(U)))
+    L = np.linalg.cholesky(K)
+    V = sla.solve_triangular(L, kernel(U, X), lower=True, check_finite=False).T
+    p = kernel.diag(X) - np.einsum("ij,ij->i", V, V)
+    return np.ascontiguousarray(V), p
+
+
+def _merge_topk(best_d: np.ndarray, best_i: np.ndarray, cand_d: np.ndarray,
+                cand_i: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    d = np.concatenate([best_d, cand_d], axis=1)
+    i = np.concatenate([best_i, cand_i], axis=1)
+    part = np.argpartition(d, k - 1, axis=1)[:, :k]
+    return np.take_along_axis(d, part, 1), np.take_along_axis(i, part, 1)
+
+
+def bar_knn(kernel: Kernel, U: np.ndarray, jitter: float, X: np.ndarray, k: int,
+            vecchia: bool = False, tile: int = BAR_TILE) -> tuple[np.ndarray, np.ndarray]:
+    """All-points k-NN (each row excluding itself) or Vecchia k-NN, by brute force.
+
+    Returns distances and ids, each row sorted ascending (ids -1 where fewer
+    than k candidates exist).
+    """
+    n = X.shape[0]
+    V, p = bar_statistics(kernel, U, jitter, X)
+    inv_root_p = 1.0 / np.sqrt(p)
+    best_d = np.full((n, k), np.inf)
+    best_i = np.full((n, k), -1, np.int64)
+    starts = range(0, n, tile)
+    for a in starts:
+        rows = slice(a, min(n, a + tile))
+        for b in starts:
+            if (b < a and not vecchia) or (b > a and vecchia):
+                continue
+            cols = slice(b, min(n, b + tile))
+            rho = kernel(X[rows], X[cols])
+            rho -= V[rows] @ V[cols].T
+            rho *= inv_root_p[rows, None]
+            rho *= inv_root_p[None, cols]
+            d2 = 1.0 - np.abs(rho)
+            np.maximum(d2, 0.0, out=d2)
+            col_ids = np.broadcast_to(np.arange(cols.start, cols.stop), d2.shape)
+            if a == b:
+                mask = (col_ids >= np.arange(rows.start, rows.stop)[:, None]) if vecchia \
+                    else (col_ids == np.arange(rows.start, rows.stop)[:, None])
+                d2 = np.where(mask, np.inf, d2)
+            best_d[rows], best_i[rows] = _merge_topk(best_d[rows], best_i[rows], d2,
+                                                     col_ids, k)
+            if b != a and not vecchia:
+                row_ids = np.broadcast_to(np.arange(rows.start, rows.stop), d2.T.shape)
+                best_d[cols], best_i[cols] = _merge_topk(best_d[cols], best_i[cols], d2.T,
+                                                         row_ids, k)
+    order = np.argsort(best_d, axis=1, kind="stable")
+    best_d = np.sqrt(np.take_along_axis(best_d, order, 1))
+    best_i = np.take_along_axis(best_i, order, 1)
+    best_i[~np.isfinite(best_d)] = -1
+    return best_d, best_i
+
+
+# ---------------------------------------------------------------------------
+# measurement
+
+
+def recall_against(bar: tuple[np.ndarray, np.ndarray],
+                   got: tuple[np.ndarray, np.ndarray]) -> tuple[float, bool]:
+    """(fraction of the bar's ids found, whether the answer is exact up to ties).
+
+    Exact up to ties: every row's sorted distances equal the bar's (within
+    float64 rounding of ``1 - |rho|``).
+    """
+    bar_d, bar_i = bar
+    got_d, got_i = got
+    found = 0
+    valid = 0
+    for row in range(bar_i.shape[0]):
+        want = bar_i[row][bar_i[row] >= 0]
+        valid += want.size
+        found += np.intersect1d(want, got_i[row]).size
+    finite = np.isfinite(bar_d)
+    same_shape = np.array_equal(finite, np.isfinite(got_d))
+    exact = bool(same_shape and np.all(np.abs(bar_d[finite] ** 2 - got_d[finite] ** 2)
+                                       <= D2_ATOL))
+    return (found / valid if valid else 1.0), exact
+
+
+def measured(fn: Callable[[], Any]) -> tuple[Any, float, float]:
+    """(result, seconds, peak traced memory in MiB) of ``fn()``."""
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    try:
+        out = fn()
+        seconds = time.perf_counter() - t0
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+    return out, seconds, peak
+
+
+def make_points(w: ResidualWorkload, seed: int) -> np.ndarray:
+    """The workload's points: standard normal, seeded."""
+    return np.random.default_rng(seed).standard_normal((w.n, w.d))
+
+
+def run_workload(w: ResidualWorkload, seed: int, n_jobs: int | None, algorithm: str,
+                 log: Callable[[str], None]) -> list[dict[str, Any]]:
+    """Fit and answer both queries with the estimator and with the bar; one row each."""
+    from ..estimators import ResidualCoverTreeNeighbors
+
+    X = make_points(w, seed)
+    # compile the kernels outside the timings
+    warm = ResidualCoverTreeNeighbors(n_neighbors=2, kernel=w.make_kernel(), inducing_points=4,
+                                      algorithm=algorithm, random_state=0).fit(X[:50])
+    warm.kneighbors()
+    warm.vecchia_neighbors()
+    est = ResidualCoverTreeNeighbors(n_neighbors=w.k, kernel=w.make_kernel(),
+                                     inducing_points=w.m, algorithm=algorithm,
+                                     n_jobs=n_jobs, random_state=seed)
+    log(f"fit ({algorithm})")
+    _, fit_s, fit_mem = measured(lambda: est.fit(X))
+    U, kernel, jitter = est.inducing_points_, est.kernel_, est.jitter
+    rows = []
+    for query in ("kneighbors", "vecchia"):
+        vecchia = query == "vecchia"
+        log(f"{query}: bar brute force")
+        bar, bar_s, bar_mem = measured(
+            lambda vecchia=vecchia: bar_knn(kernel, U, jitter, X, w.k, vecchia))
+        log(f"{query}: estimator")
+        call = ((lambda: est.vecchia_neighbors(return_distance=True)) if vecchia
+                else (lambda: est.kneighbors()))
+        got, q_s, q_mem = measured(call)
+        recall, exact = recall_against(bar, got)
+        pairs = w.n * (w.n - 1) / 2
+        common = {"workload": w.name, "query": query, "n": w.n, "d": w.d, "m": w.m, "k": w.k,
+                  "kernel": repr(kernel)}
+        rows.append({**common, "method": "bar-brute", "engine": "numpy-blas",
+                     "fit_seconds": 0.0, "query_seconds": bar_s, "total_seconds": bar_s,
+                     "peak_memory_mib": bar_mem, "evaluations_per_query": pairs / w.n,
+                     "recall": 1.0, "exact_up_to_ties": True, "speedup_vs_bar": 1.0})
+        total = fit_s + q_s
+        rows.append({**common, "method": f"covertreex-{algorithm}",
+                     "engine": est.diagnostics_["algorithm"], "fit_seconds": fit_s,
+                     "query_seconds": q_s, "total_seconds": total,
+                     "peak_memory_mib": max(fit_mem, q_mem),
+                     "evaluations_per_query": pairs / w.n, "recall": recall,
+                     "exact_up_to_ties": exact, "speedup_vs_bar": bar_s / total})
+    return rows
+
+
+def format_rows(rows: list[dict[str, Any]]) -> str:
+    """A plain-text table of the measured rows."""
+    head = (f"{'workload':9} {'query':10} {'method':18} {'fit s':>7} {'query s':>8} "
+            f"{'total s':>8} {'peak MiB':>9} {'evals/q':>8} {'recall':>7} {'exact':>6} "
+            f"{'vs bar':>7}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(
+            f"{r['workload']:9} {r['query']:10} {r['method']:18} {r['fit_seconds']:7.2f} "
+            f"{r['query_seconds']:8.2f} {r['total_seconds']:8.2f} "
+            f"{r['peak_memory_mib']:9.1f} {r['evaluations_per_query']:8.0f} "
+            f"{r['recall']:7.4f} {str(r['exact_up_to_ties']):>6} {r['speedup_vs_bar']:6.2f}x")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# command line
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``bench residual``."""
+    r = sub.add_parser("residual", help="residual-correlation k-NN against a brute force",
+                       description="Fit ResidualCoverTreeNeighbors and answer all-points and "
+                                   "Vecchia k-NN beside a float64 blocked brute force.")
+    r.add_argument("--preset", nargs="+", default=["gold"], choices=sorted(PRESETS),
+                   help="workloads, run one after the other (default: gold)")
+    r.add_argument("--n", type=positive_int, default=None, help="override the points")
+    r.add_argument("--d", type=positive_int, default=None, help="override the dimension")
+    r.add_argument("--m", type=positive_int, default=None, help="override the inducing points")
+    r.add_argument("--k", type=positive_int, default=None, help="override k")
+    r.add_argument("--algorithm", default="auto", help="estimator algorithm (default: auto)")
+    r.add_argument("--seed", type=int, default=0, help="data and inducing-point seed")
+    r.add_argument("--n-jobs", type=int, default=None, help="threads (default: all cores)")
+    r.add_argument("--out", default=None, metavar="PATH",
+                   help="JSONL records file (default: artifacts/benchmarks/bench_residual.jsonl)")
+    r.set_defaults(handler=run_residual)
+
+
+def workload_from_args(args: argparse.Namespace, preset: str) -> ResidualWorkload:
+    """The preset with ``--n --d --m --k`` overrides applied."""
+    w = PRESETS[preset]
+    changes = {key: getattr(args, key) for key in ("n", "d", "m", "k")
+               if getattr(args, key) is not None}
+    w = dataclasses.replace(w, **changes)
+    if w.k >= w.n:
+        raise CliError(f"k={w.k} is too large for n={w.n} points (each point excludes itself)")
+    return w
+
+
+def run_residual(args: argparse.Namespace) -> int:
+    """Run the chosen residual workloads; exit status 1 if an answer was not exact."""
+    from ..algo.residual import ALGORITHM_CHOICES
+
+    if args.algorithm not in ALGORITHM_CHOICES:
+        raise CliError(f"unknown algorithm {args.algorithm!r}; valid choices are: "
+                       + ", ".join(ALGORITHM_CHOICES))
+    workloads = [workload_from_args(args, preset) for preset in args.preset]
+    out = Path(default_artifacts_dir() / "bench_residual.jsonl" if args.out is None
+               else args.out)
+    run_id = new_run_id()
+    threads = args.n_jobs if args.n_jobs and args.n_jobs > 0 else (_cores() or 1)
+    machine = machine_info(threads)
+    status = 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with JsonlWriter(out) as writer:
+        for w in workloads:
+            rows = run_workload(w, args.seed, args.n_jobs, args.algorithm,
+                                lambda message, w=w: print(f"[{w.name}] {message}",
+                                                           file=sys.stderr, flush=True))
+            print(format_rows(rows))
+            for row in rows:
+                writer.write({**base_record("residual_run", run_id), **row,
+                              "threads": int(threads), "machine": machine})
+                if row["exact_up_to_ties"] is False:
+                    status = 1
+    print(f"records appended to {out}")
+    return status
+
+
+def _cores() -> int | None:
+    import os
+
+    return os.cpu_count()
