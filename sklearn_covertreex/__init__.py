@@ -1,6 +1,6 @@
 """sklearn_covertreex: exact nearest neighbours on a parallel compressed cover tree."""
 
-from .api import CoverTree
+from .api import CoverTree, QueryDiagnostics
 from .core import TreeArrays, TreeInvariantError, check_invariants
 from .estimators import (
     CoverTreeKNeighborsClassifier,
@@ -19,6 +19,7 @@ __all__ = [
     "CoverTreeKNeighborsRegressor",
     "CoverTreeKNeighborsTransformer",
     "CoverTreeNeighbors",
+    "QueryDiagnostics",
     "ResidualCoverTreeNeighbors",
     "Runtime",
     "TreeArrays",

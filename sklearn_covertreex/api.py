@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,6 +19,36 @@ from .core.invariants import check_invariants
 from .core.tree import TreeArrays
 from .metrics import get_metric
 from .runtime import Runtime
+
+
+@dataclass(frozen=True)
+class QueryDiagnostics:
+    """Counters of one batch of k-NN queries (returned, never stored).
+
+    Attributes
+    ----------
+    seconds : float
+        Wall-clock time of the batch.
+    distance_evaluations : ndarray of shape (n_queries,), int64
+        Distances computed per query.
+    pruned_nodes : ndarray of shape (n_queries,), int64
+        Tree nodes per query whose subtree was discarded unexpanded (skipped
+        by the parent-distance bound, not queued, or still queued when the
+        search stopped).
+    """
+
+    seconds: float
+    distance_evaluations: np.ndarray
+    pruned_nodes: np.ndarray
+
+    def summary(self) -> dict[str, float]:
+        """Totals and means as plain numbers."""
+        n = max(1, self.distance_evaluations.shape[0])
+        return {"seconds": float(self.seconds),
+                "distance_evaluations_total": int(self.distance_evaluations.sum()),
+                "distance_evaluations_mean": float(self.distance_evaluations.sum() / n),
+                "pruned_nodes_total": int(self.pruned_nodes.sum()),
+                "pruned_nodes_mean": float(self.pruned_nodes.sum() / n)}
 
 
 class CoverTree:
@@ -145,21 +177,36 @@ class CoverTree:
             raise ValueError("the tree is empty; fit or insert points first")
         return check_points(Q, name="Q", n_features=self._n_features, allow_empty=True)
 
-    def knn(self, Q: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def knn(self, Q: Any, k: int, *, return_diagnostics: bool = False):
         """Exact k nearest neighbours of every row of ``Q``.
+
+        Parameters
+        ----------
+        Q : array-like of shape (n_queries, n_features)
+        k : int
+        return_diagnostics : bool, default=False
+            Also return a :class:`QueryDiagnostics` (time, distance
+            evaluations and pruned nodes per query).
 
         Returns
         -------
         distances : ndarray of shape (n_queries, k), float64, rows ascending
         ids : ndarray of shape (n_queries, k), intp; among equal distances
             the smaller id comes first.
+        diagnostics : QueryDiagnostics
+            Only if ``return_diagnostics``.
         """
         Q = self._check_query(Q)
         k = check_positive_int(k, "k")
         if k > self.n_points:
             raise ValueError(f"k={k} is larger than the number of points ({self.n_points})")
-        d, i, _ = knn_query(self._ctx(), self.arrays, Q, k)
-        return d, i.astype(np.intp, copy=False)
+        t0 = time.perf_counter()
+        d, i, evaluations, pruned = knn_query(self._ctx(), self.arrays, Q, k)
+        seconds = time.perf_counter() - t0
+        i = i.astype(np.intp, copy=False)
+        if return_diagnostics:
+            return d, i, QueryDiagnostics(seconds, evaluations, pruned)
+        return d, i
 
     def radius(self, Q: Any, r: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every id within distance ``r`` (inclusive) of each row of ``Q``.

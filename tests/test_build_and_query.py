@@ -171,3 +171,20 @@ def test_pickle_round_trip():
     check_invariants(back.arrays)
     Q = _data(12, 10, 3)
     np.testing.assert_array_equal(tree.knn(Q, 4)[1], back.knn(Q, 4)[1])
+
+
+def test_query_diagnostics_are_returned_not_stored():
+    X = np.random.default_rng(3).normal(size=(2000, 3))
+    tree = CoverTree().fit(X)
+    before = dict(tree.__dict__)
+    d, i, diag = tree.knn(X[:50], 5, return_diagnostics=True)
+    d2, i2 = tree.knn(X[:50], 5)
+    np.testing.assert_array_equal(i, i2)
+    assert tree.__dict__.keys() == before.keys()
+    assert diag.distance_evaluations.shape == diag.pruned_nodes.shape == (50,)
+    assert np.all(diag.distance_evaluations >= 1) and np.all(diag.pruned_nodes >= 0)
+    # pruning is what keeps the evaluations below n
+    assert diag.distance_evaluations.mean() < 2000 and diag.pruned_nodes.sum() > 0
+    summary = diag.summary()
+    assert summary["distance_evaluations_total"] == int(diag.distance_evaluations.sum())
+    assert summary["seconds"] >= 0

@@ -33,7 +33,7 @@ def test_numba_kernels_accept_readonly_float32_fortran():
     tree = CoverTree().fit(X)
     args = _tree_args(tree)
     Q64 = rng.normal(size=(25, 4))
-    ref_d, ref_i, _ = nb.knn(*args, Q64, 5)
+    ref_d, ref_i, *_ = nb.knn(*args, Q64, 5)
     variants = []
     q32 = np.asfortranarray(Q64.astype(np.float32))
     q32.flags.writeable = False
@@ -42,8 +42,8 @@ def test_numba_kernels_accept_readonly_float32_fortran():
     qf.flags.writeable = False
     variants.append(qf)
     for Q in variants:
-        d, i, _ = nb.knn(*args, Q, 5)
-        exact_d, exact_i, _ = nb.knn(*args, np.ascontiguousarray(Q, dtype=np.float64), 5)
+        d, i, *_ = nb.knn(*args, Q, 5)
+        exact_d, exact_i, *_ = nb.knn(*args, np.ascontiguousarray(Q, dtype=np.float64), 5)
         np.testing.assert_array_equal(i, exact_i)
         np.testing.assert_allclose(d, exact_d)
     np.testing.assert_array_equal(nb.knn(*args, qf, 5)[1], ref_i)
@@ -58,10 +58,12 @@ def test_numpy_and_numba_kernels_agree_on_queries():
     args = _tree_args(tree)
     Q = np.round(rng.normal(size=(30, 3)), 1)
     nb, npb = get_backend("numba"), get_backend("numpy")
-    d1, i1, _ = nb.knn(*args, Q, 7)
-    d2, i2, _ = npb.knn(*args, Q, 7)
+    d1, i1, e1, p1 = nb.knn(*args, Q, 7)
+    d2, i2, e2, p2 = npb.knn(*args, Q, 7)
     np.testing.assert_array_equal(d1, d2)
     np.testing.assert_array_equal(i1, i2)
+    np.testing.assert_array_equal(e1, e2)  # the same search, step for step
+    np.testing.assert_array_equal(p1, p2)
     r = np.full(30, 0.4)
     a = tree.arrays
     rargs = (a.points, a.radius, a.parent_dist, a.child_ptr, a.children, a.id_ptr, a.ids, a.root)

@@ -114,7 +114,7 @@ class TreeEngine:
         return insert_points(ctx, index.tree, index.model.pack(new), progress=progress)
 
     def knn(self, ctx: Context, index: ResidualIndex, Q: ResidualPoints, k: int):
-        d, i, _ = knn_query(ctx, index.tree, index.model.pack(Q), k)
+        d, i, _, _ = knn_query(ctx, index.tree, index.model.pack(Q), k)
         return d, i
 
     def knn_self(self, ctx: Context, index: ResidualIndex, k: int):

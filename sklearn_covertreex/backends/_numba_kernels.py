@@ -756,13 +756,19 @@ def _heap_sort(hd, hi, size):
 @njit(cache=True)
 def _knn_one(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, q, k, hd, hi,
              front):
-    """Best-first k-NN of one query into the max-heap (hd, hi); returns evaluations."""
+    """Best-first k-NN of one query into the max-heap (hd, hi).
+
+    Returns (distance evaluations, pruned nodes, frontier): a node is pruned
+    when its subtree is discarded unexpanded (skipped by the parent-distance
+    bound, not queued, or left queued when the search stops).
+    """
     fk, fn, fd = front
     size = 0
     d0 = _dist(q, points, root)
     for t in range(id_ptr[root], id_ptr[root + 1]):
         size = _heap_push(hd, hi, size, k, d0, ids[t])
     n_dist = 1
+    n_pruned = 0
     fs = 0
     if radius[root] > 0.0:
         fs = _fpush(fk, fn, fd, 0, d0 - radius[root], root, d0)
@@ -770,6 +776,7 @@ def _knn_one(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root
         lb, p, dp, fs = _fpop(fk, fn, fd, fs)
         kth = hd[0] if size == k else np.inf
         if lb > kth + PRUNE_RTOL * (dp + radius[p]):
+            n_pruned += fs + 1
             break
         if fs + child_ptr[p + 1] - child_ptr[p] > fk.shape[0]:
             fk, fn, fd = _fgrow((fk, fn, fd), fs + child_ptr[p + 1] - child_ptr[p])
@@ -780,6 +787,7 @@ def _knn_one(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root
                 # |d(q, p) - d(p, c)| <= d(q, c): skip c unevaluated when possible
                 gap = abs(dp - parent_dist[c])
                 if gap - rc > hd[0] + PRUNE_RTOL * (gap + rc + dp):
+                    n_pruned += 1
                     continue
             d = _dist(q, points, c)
             n_dist += 1
@@ -790,28 +798,36 @@ def _knn_one(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root
                 kth = hd[0] if size == k else np.inf
                 if d - rc <= kth + PRUNE_RTOL * (d + rc):
                     fs = _fpush(fk, fn, fd, fs, d - rc, c, d)
+                else:
+                    n_pruned += 1
     _heap_sort(hd, hi, size)
-    return n_dist, (fk, fn, fd)
+    return n_dist, n_pruned, (fk, fn, fd)
 
 
 @njit(cache=True, parallel=True)
 def knn(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, k):
-    """Exact k nearest neighbours of every row of Q: (distances, ids, distance evaluations)."""
+    """Exact k nearest neighbours of every row of Q.
+
+    Returns (distances, ids, distance evaluations, pruned nodes), the last two
+    per query.
+    """
     nq = Q.shape[0]
     out_d = np.full((nq, k), np.inf)
     out_i = np.full((nq, k), -1, np.int64)
     evals = np.zeros(nq, np.int64)
+    pruned = np.zeros(nq, np.int64)
     chunk = 32
     nchunks = (nq + chunk - 1) // chunk
     for ci in prange(nchunks):
         front = _new_frontier()
         for i in range(ci * chunk, min(nq, (ci + 1) * chunk)):
-            ne, front = _knn_one(
+            ne, npr, front = _knn_one(
                 points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[i], k,
                 out_d[i], out_i[i], front,
             )
             evals[i] = ne
-    return out_d, out_i, evals
+            pruned[i] = npr
+    return out_d, out_i, evals, pruned
 
 
 @njit(cache=True)

@@ -556,39 +556,47 @@ class _KBest:
 
 
 def _knn_one(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, q, k):
-    """Best-first k-NN of one query: (k-best pairs, number of distance evaluations).
+    """Best-first k-NN of one query: (k-best pairs, distance evaluations, pruned nodes).
 
     Subtrees are expanded in increasing order of the lower bound
     ``d(q, p) - radius(p)`` and the search stops once that bound exceeds the
     current k-th distance (with PRUNE_RTOL slack). Once k ids are known, a
     child c is skipped unevaluated when ``|d(q, p) - d(p, c)| - radius(c)``
-    already exceeds the k-th distance.
+    already exceeds the k-th distance. A node counts as pruned when its
+    subtree is discarded unexpanded (skipped, not queued, or still queued
+    when the search stops).
     """
     root = int(root)
     best = _KBest(k)
     d0 = _dist(q, points[root])
     best.add(d0, ids[id_ptr[root] : id_ptr[root + 1]])
     n_dist = 1
+    n_pruned = 0
     front = _Frontier()
     if radius[root] > 0.0:
         front.push(d0 - radius[root], root, d0)
     while front:
         lb, p, dp = front.pop()
         if lb > best.kth() + PRUNE_RTOL * (dp + radius[p]):
+            n_pruned += len(front) + 1
             break  # every remaining subtree is farther than the k-th neighbour
         for c in children[child_ptr[p] : child_ptr[p + 1]].tolist():
             rc = float(radius[c])
             kth = best.kth()
             gap = abs(dp - parent_dist[c])
             if kth < math.inf and gap - rc > kth + PRUNE_RTOL * (gap + rc + dp):
+                n_pruned += 1
                 continue  # d(q, c) >= gap: neither c nor its subtree can enter
             d = _dist(q, points[c])
             n_dist += 1
             if d <= kth:
                 best.add(d, ids[id_ptr[c] : id_ptr[c + 1]])
-            if rc > 0.0 and d - rc <= best.kth() + PRUNE_RTOL * (d + rc):
-                front.push(d - rc, c, d)
-    return best, n_dist
+            if rc > 0.0:
+                if d - rc <= best.kth() + PRUNE_RTOL * (d + rc):
+                    front.push(d - rc, c, d)
+                else:
+                    n_pruned += 1
+    return best, n_dist, n_pruned
 
 
 def knn(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, k):
@@ -609,20 +617,23 @@ def knn(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, 
 
     Returns
     -------
-    (distances, ids, evaluations) : float64 (nq, k), int64 (nq, k), int64 (nq,)
-        Rows ascending by (distance, id), padded with inf / -1.
+    (distances, ids, evaluations, pruned) : float64 (nq, k), int64 (nq, k),
+        int64 (nq,), int64 (nq,)
+        Rows ascending by (distance, id), padded with inf / -1; distance
+        evaluations and pruned nodes per query.
     """
     nq = Q.shape[0]
     out_d = np.full((nq, k), np.inf)
     out_i = np.full((nq, k), -1, np.int64)
     evals = np.zeros(nq, np.int64)
+    pruned = np.zeros(nq, np.int64)
     for qi in range(nq):
-        best, evals[qi] = _knn_one(
+        best, evals[qi], pruned[qi] = _knn_one(
             points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[qi], k
         )
         out_d[qi, : best.d.shape[0]] = best.d
         out_i[qi, : best.i.shape[0]] = best.i
-    return out_d, out_i, evals
+    return out_d, out_i, evals, pruned
 
 
 def _radius_one(points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, q, r):

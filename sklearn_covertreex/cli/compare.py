@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..api import CoverTree
+from ..api import CoverTree, QueryDiagnostics
 from ..runtime import Runtime
 
 SKLEARN_METHODS: tuple[str, ...] = ("kd_tree", "ball_tree", "brute")
@@ -43,6 +43,8 @@ class MethodResult:
         Cover tree build diagnostics.
     evaluations : ndarray of shape (n_queries,) or None
         Cover tree distance evaluations per query.
+    pruned : ndarray of shape (n_queries,) or None
+        Cover tree nodes pruned per query.
     """
 
     method: str
@@ -52,6 +54,7 @@ class MethodResult:
     ids: np.ndarray
     diagnostics: dict[str, Any] | None = None
     evaluations: np.ndarray | None = None
+    pruned: np.ndarray | None = None
 
 
 @contextmanager
@@ -105,11 +108,8 @@ def drop_self(distances: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.nd
     return distances[keep].reshape(n, k1 - 1), ids[keep].reshape(n, k1 - 1)
 
 
-def count_evaluations(tree: CoverTree, Q: np.ndarray, k: int) -> np.ndarray:
-    """Distance evaluations of each query of a k-NN search (an extra, untimed pass).
-
-    ``CoverTree.knn`` does not return the counts; this runs the same query
-    kernel, which reports them, with the tree's runtime.
+def count_evaluations(tree: CoverTree, Q: np.ndarray, k: int) -> QueryDiagnostics:
+    """Query diagnostics of a k-NN search (an extra, untimed pass through the public API).
 
     Parameters
     ----------
@@ -119,16 +119,10 @@ def count_evaluations(tree: CoverTree, Q: np.ndarray, k: int) -> np.ndarray:
 
     Returns
     -------
-    ndarray of shape (m,), int64
+    QueryDiagnostics
+        Distance evaluations and pruned nodes per query.
     """
-    from ..algo.query import knn_query
-    from ..algo.view import Context
-    from ..backends import get_backend
-    from ..metrics import get_metric
-
-    ctx = Context(get_backend(tree.runtime.backend), get_metric("euclidean"), tree.runtime)
-    _, _, evaluations = knn_query(ctx, tree.arrays, np.ascontiguousarray(Q, np.float64), k)
-    return np.asarray(evaluations, dtype=np.int64)
+    return tree.knn(Q, k, return_diagnostics=True)[2]
 
 
 def run_covertree(X: np.ndarray, Q: np.ndarray | None, k: int, runtime: Runtime, *,
@@ -162,12 +156,13 @@ def run_covertree(X: np.ndarray, Q: np.ndarray | None, k: int, runtime: Runtime,
         else:
             dist, ids = tree.knn(Q, k)
         t2 = time.perf_counter()
-        evals = None
+        evals = pruned = None
         if evaluations:
-            evals = count_evaluations(tree, X if Q is None else Q, k + 1 if Q is None else k)
+            diag = count_evaluations(tree, X if Q is None else Q, k + 1 if Q is None else k)
+            evals, pruned = diag.distance_evaluations, diag.pruned_nodes
     diag = tree.diagnostics
     return MethodResult(COVERTREE, t1 - t0, t2 - t1, dist, ids,
-                        None if diag is None else dict(diag), evals)
+                        None if diag is None else dict(diag), evals, pruned)
 
 
 def run_sklearn(algorithm: str, X: np.ndarray, Q: np.ndarray | None, k: int,

@@ -104,7 +104,7 @@ def benchmark_records(info: RunInfo, results: Mapping[str, MethodResult],
         records.append(query_batch_record(run_id=info.run_id, workload=info.workload,
                                           n_queries=info.n_queries, k=info.k,
                                           threads=info.threads, seconds=tree.query_s,
-                                          evaluations=tree.evaluations))
+                                          evaluations=tree.evaluations, pruned=tree.pruned))
     return records
 
 
@@ -171,6 +171,8 @@ def format_table(info: RunInfo, results: Mapping[str, MethodResult],
     if tree is not None and tree.evaluations is not None and tree.evaluations.size:
         lines.append(f"cover tree distance evaluations per query: "
                      f"mean {tree.evaluations.mean():.1f}, max {int(tree.evaluations.max())}")
+        if tree.pruned is not None:
+            lines.append(f"cover tree nodes pruned per query: mean {tree.pruned.mean():.1f}")
     lines.append("ct/this = cover tree time / this method's time (below 1: the cover tree "
                  "is faster)")
     return "\n".join(lines)

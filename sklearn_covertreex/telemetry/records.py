@@ -122,7 +122,8 @@ def build_phase_records(diagnostics: Mapping[str, Any], *, run_id: str, workload
 
 
 def query_batch_record(*, run_id: str, workload: str, n_queries: int, k: int, threads: int,
-                       seconds: float, evaluations: Any = None) -> dict[str, Any]:
+                       seconds: float, evaluations: Any = None,
+                       pruned: Any = None) -> dict[str, Any]:
     """A ``query_batch`` record.
 
     Parameters
@@ -133,6 +134,9 @@ def query_batch_record(*, run_id: str, workload: str, n_queries: int, k: int, th
         Wall-clock time of the batch.
     evaluations : array-like of int, optional
         Distance evaluations per query; ``None`` when they were not counted.
+    pruned : array-like of int, optional
+        Tree nodes pruned per query (adds ``pruned_nodes_total`` and
+        ``pruned_nodes_mean``, optional keys of the schema).
 
     Returns
     -------
@@ -145,7 +149,14 @@ def query_batch_record(*, run_id: str, workload: str, n_queries: int, k: int, th
         evals = np.asarray(evaluations, dtype=np.int64)
         total = int(evals.sum())
         mean = float(evals.mean()) if evals.size else 0.0
-    return {**base_record("query_batch", run_id), "workload": workload,
-            "n_queries": int(n_queries), "k": int(k), "threads": int(threads),
-            "seconds": float(seconds), "distance_evaluations_total": total,
-            "distance_evaluations_mean": mean}
+    record = {**base_record("query_batch", run_id), "workload": workload,
+              "n_queries": int(n_queries), "k": int(k), "threads": int(threads),
+              "seconds": float(seconds), "distance_evaluations_total": total,
+              "distance_evaluations_mean": mean}
+    if pruned is not None:
+        import numpy as np
+
+        pr = np.asarray(pruned, dtype=np.int64)
+        record["pruned_nodes_total"] = int(pr.sum())
+        record["pruned_nodes_mean"] = float(pr.mean()) if pr.size else 0.0
+    return record

@@ -25,7 +25,7 @@ def locality_order(ctx: Context, Q: np.ndarray) -> np.ndarray | None:
 
 def knn_query(
     ctx: Context, tree: TreeArrays, Q: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The k nearest dataset ids of every row of ``Q``.
 
     Returns
@@ -33,34 +33,35 @@ def knn_query(
     distances : ndarray (n_queries, k) float64, rows ascending
     ids : ndarray (n_queries, k) int64 (ties broken by the smaller id)
     evaluations : ndarray (n_queries,) int64, distance evaluations per query
+    pruned : ndarray (n_queries,) int64, nodes whose subtree was discarded
+        unexpanded, per query
     """
     order = locality_order(ctx, Q)
     if order is None:
         return _knn_in_chunks(ctx, tree, Q, k)
-    d, i, e = _knn_in_chunks(ctx, tree, np.ascontiguousarray(Q[order]), k)
+    out = _knn_in_chunks(ctx, tree, np.ascontiguousarray(Q[order]), k)
     inverse = np.empty_like(order)
     inverse[order] = np.arange(order.size)
-    return d[inverse], i[inverse], e[inverse]
+    return tuple(a[inverse] for a in out)  # type: ignore[return-value]
 
 
 def _knn_in_chunks(
     ctx: Context, tree: TreeArrays, Q: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     chunk = ctx.runtime.query_chunk_size
-    parts_d, parts_i, parts_e = [], [], []
+    parts: list[tuple[np.ndarray, ...]] = []
     with ctx.backend.threads(ctx.runtime.n_jobs):
         for lo in range(0, Q.shape[0], chunk):
-            d, i, e = ctx.backend.knn(
+            parts.append(ctx.backend.knn(
                 tree.points, tree.radius, tree.parent_dist, tree.child_ptr, tree.children,
                 tree.id_ptr, tree.ids, tree.root, Q[lo : lo + chunk], k,
-            )
-            parts_d.append(d)
-            parts_i.append(i)
-            parts_e.append(e)
-    if not parts_d:
-        return np.empty((0, k)), np.empty((0, k), np.int64), np.empty(0, np.int64)
+            ))
+    if not parts:
+        empty = np.empty(0, np.int64)
+        return np.empty((0, k)), np.empty((0, k), np.int64), empty, empty
     return (
-        np.concatenate(parts_d).astype(np.float64, copy=False),
-        np.concatenate(parts_i).astype(np.int64, copy=False),
-        np.concatenate(parts_e),
+        np.concatenate([p[0] for p in parts]).astype(np.float64, copy=False),
+        np.concatenate([p[1] for p in parts]).astype(np.int64, copy=False),
+        np.concatenate([p[2] for p in parts]),
+        np.concatenate([p[3] for p in parts]),
     )

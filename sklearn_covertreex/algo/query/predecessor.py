@@ -53,7 +53,7 @@ def predecessor_knn(
         cand_d = [np.full((hi - lo, 0), np.inf)]
         cand_i = [np.empty((hi - lo, 0), np.int64)]
         if lo:
-            d, i, e = knn_query(ctx, tree, B, min(k, lo))
+            d, i, e, _ = knn_query(ctx, tree, B, min(k, lo))
             cand_d.append(d)
             cand_i.append(i)
             evaluations += int(e.sum())
