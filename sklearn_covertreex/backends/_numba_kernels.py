@@ -31,7 +31,7 @@ def _row_dist(a, i, b, j):
     raise NotImplementedError
 
 
-@overload(_dist, inline="always")
+@overload(_dist)
 def _dist_impl(x, points, j):
     if points.ndim == 3:  # packed residual-correlation rows
         def residual(x, points, j):
@@ -47,7 +47,7 @@ def _dist_impl(x, points, j):
     return euclidean
 
 
-@overload(_row_dist, inline="always")
+@overload(_row_dist)
 def _row_dist_impl(a, i, b, j):
     if a.ndim == 3:  # packed residual-correlation rows
         def residual(a, i, b, j):
