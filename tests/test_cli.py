@@ -188,7 +188,7 @@ def test_bench_all_points_preset(tmp_path, capsys):
 def test_bench_residual_tiny(tmp_path, capsys):
     out = tmp_path / "residual.jsonl"
     assert main(["bench", "residual", "--preset", "gold", "ls03", "--n", "600", "--m", "32",
-                 "--k", "5", "--out", str(out), "--n-jobs", "1"]) == 0
+                 "--k", "5", "--out", str(out), "--n-jobs", "1", "--repeats", "2"]) == 0
     runs = read_jsonl(out)
     assert {r["schema"] for r in runs} == {"residual_run"}
     assert {(r["workload"], r["query"], r["method"]) for r in runs} == {
@@ -201,6 +201,8 @@ def test_bench_residual_tiny(tmp_path, capsys):
 @pytest.mark.parametrize("argv, needle", [
     (["--k", "600", "--n", "600"], "too large"),
     (["--algorithm", "kd_tree"], "valid choices"),
+    (["--conflict-graph", "grid", "--n", "200", "--m", "8", "--k", "3"], "needs coordinates"),
+    (["--backend", "numpy", "--n", "200", "--m", "8", "--k", "3"], "'numba'"),
 ])
 def test_bench_residual_errors(argv, needle, capsys):
     assert main(["bench", "residual", *argv]) == 2

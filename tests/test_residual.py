@@ -314,3 +314,25 @@ def test_hypothesis_exact(n, d, name, scale, m, k, dup, seed, tree):
                        min(kk, n), *est.kneighbors(Q, n_neighbors=min(kk, n)))
     if tree and name != "generic":
         check_invariants(est.index_.tree)
+
+
+def test_diagnostics_name_the_engine_and_why():
+    X = _data(80)
+    auto = _fit(X, None, "auto")
+    assert auto.diagnostics_["algorithm"] == "brute"
+    assert "auto" in auto.diagnostics_["reason"]
+    tree = _fit(X, None, "tree")
+    assert tree.diagnostics_["algorithm"] == "tree"
+    assert tree.diagnostics_["tree"]["conflict_edges"] >= 0
+    assert tree.index_.tree.metric == "residual_correlation"
+
+
+def test_queries_do_not_change_the_estimator():
+    X = _data(120)
+    est = _fit(X, None, "tree")
+    before = dict(est.__dict__)
+    est.kneighbors()
+    est.vecchia_neighbors()
+    est.radius_neighbors(X[:5])
+    assert est.__dict__.keys() == before.keys()
+    assert all(est.__dict__[key] is before[key] for key in before)

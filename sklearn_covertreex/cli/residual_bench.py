@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import sys
 import time
 import tracemalloc
@@ -39,7 +40,7 @@ from ..telemetry import (
     new_run_id,
 )
 from .errors import CliError
-from .options import positive_int
+from .options import add_runtime_flags, positive_int, resolve_threads
 
 #: Rows per tile of the bar's blocked brute force.
 BAR_TILE = 2048
@@ -189,21 +190,31 @@ def make_points(w: ResidualWorkload, seed: int) -> np.ndarray:
 
 
 def run_workload(w: ResidualWorkload, seed: int, n_jobs: int | None, algorithm: str,
-                 log: Callable[[str], None]) -> list[dict[str, Any]]:
-    """Fit and answer both queries with the estimator and with the bar; one row each."""
+                 log: Callable[[str], None], *, repeats: int = 1,
+                 strategies: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Fit and answer both queries with the estimator and with the bar; one row each.
+
+    ``strategies`` holds estimator parameters (``backend``, ``traversal``,
+    ``conflict_graph``, ``batch_order``); the estimator's times are the
+    minimum over ``repeats`` runs.
+    """
     from ..estimators import ResidualCoverTreeNeighbors
 
     X = make_points(w, seed)
-    # compile the kernels outside the timings
+    params = dict(strategies or {})
+    # compile the kernels outside the timings (and check the parameters early)
     warm = ResidualCoverTreeNeighbors(n_neighbors=2, kernel=w.make_kernel(), inducing_points=4,
-                                      algorithm=algorithm, random_state=0).fit(X[:50])
-    warm.kneighbors()
+                                      algorithm=algorithm, random_state=0, **params)
+    warm.fit(X[:50]).kneighbors()
     warm.vecchia_neighbors()
     est = ResidualCoverTreeNeighbors(n_neighbors=w.k, kernel=w.make_kernel(),
                                      inducing_points=w.m, algorithm=algorithm,
-                                     n_jobs=n_jobs, random_state=seed)
+                                     n_jobs=n_jobs, random_state=seed, **params)
     log(f"fit ({algorithm})")
-    _, fit_s, fit_mem = measured(lambda: est.fit(X))
+    fit_s, fit_mem = math.inf, 0.0
+    for _ in range(repeats):
+        _, seconds, mem = measured(lambda: est.fit(X))
+        fit_s, fit_mem = min(fit_s, seconds), max(fit_mem, mem)
     U, kernel, jitter = est.inducing_points_, est.kernel_, est.jitter
     rows = []
     for query in ("kneighbors", "vecchia"):
@@ -214,7 +225,10 @@ def run_workload(w: ResidualWorkload, seed: int, n_jobs: int | None, algorithm: 
         log(f"{query}: estimator")
         call = ((lambda: est.vecchia_neighbors(return_distance=True)) if vecchia
                 else (lambda: est.kneighbors()))
-        got, q_s, q_mem = measured(call)
+        q_s, q_mem = math.inf, 0.0
+        for _ in range(repeats):
+            got, seconds, mem = measured(call)
+            q_s, q_mem = min(q_s, seconds), max(q_mem, mem)
         recall, exact = recall_against(bar, got)
         pairs = w.n * (w.n - 1) / 2
         common = {"workload": w.name, "query": query, "n": w.n, "d": w.d, "m": w.m, "k": w.k,
@@ -263,9 +277,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--d", type=positive_int, default=None, help="override the dimension")
     r.add_argument("--m", type=positive_int, default=None, help="override the inducing points")
     r.add_argument("--k", type=positive_int, default=None, help="override k")
-    r.add_argument("--algorithm", default="auto", help="estimator algorithm (default: auto)")
-    r.add_argument("--seed", type=int, default=0, help="data and inducing-point seed")
-    r.add_argument("--n-jobs", type=int, default=None, help="threads (default: all cores)")
+    r.add_argument("--algorithm", default="auto",
+                   help="estimator algorithm: auto, brute, tree (default: auto)")
+    r.add_argument("--repeats", type=positive_int, default=1,
+                   help="timed repetitions of fit and queries, minimum reported "
+                        "(default: %(default)s)")
+    add_runtime_flags(r)
     r.add_argument("--out", default=None, metavar="PATH",
                    help="JSONL records file (default: artifacts/benchmarks/bench_residual.jsonl)")
     r.set_defaults(handler=run_residual)
@@ -293,7 +310,9 @@ def run_residual(args: argparse.Namespace) -> int:
     out = Path(default_artifacts_dir() / "bench_residual.jsonl" if args.out is None
                else args.out)
     run_id = new_run_id()
-    threads = args.n_jobs if args.n_jobs and args.n_jobs > 0 else (_cores() or 1)
+    threads = resolve_threads(args.n_jobs)
+    strategies = {"backend": args.backend, "traversal": args.traversal,
+                  "conflict_graph": args.conflict_graph, "batch_order": args.batch_order}
     machine = machine_info(threads)
     status = 0
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -301,7 +320,8 @@ def run_residual(args: argparse.Namespace) -> int:
         for w in workloads:
             rows = run_workload(w, args.seed, args.n_jobs, args.algorithm,
                                 lambda message, w=w: print(f"[{w.name}] {message}",
-                                                           file=sys.stderr, flush=True))
+                                                           file=sys.stderr, flush=True),
+                                repeats=args.repeats, strategies=strategies)
             print(format_rows(rows))
             for row in rows:
                 writer.write({**base_record("residual_run", run_id), **row,
@@ -311,8 +331,3 @@ def run_residual(args: argparse.Namespace) -> int:
     print(f"records appended to {out}")
     return status
 
-
-def _cores() -> int | None:
-    import os
-
-    return os.cpu_count()
