@@ -375,29 +375,6 @@ class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
             return dist, ind
         return ind
 
-    def radius_neighbors(self, X: Any = None, radius: float | None = None,
-                         return_distance: bool = True, sort_results: bool = False):
-        """Find every training point within ``radius`` (inclusive) of each query.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_queries, n_features), default=None
-            Query points; None means the training points, each excluding itself.
-        radius : float, default=None
-            Radius in [0, 1] (default: the constructor's ``radius``).
-        return_distance : bool, default=True
-            Whether to return the distances.
-        sort_results : bool, default=False
-            Rows are always sorted by distance; kept for API compatibility.
-
-        Returns
-        -------
-        neigh_dist : ndarray of shape (n_queries,), dtype=object
-            Only if ``return_distance``.
-        neigh_ind : ndarray of shape (n_queries,), dtype=object
-        """
-        return super().radius_neighbors(X, radius, return_distance, sort_results)
-
     def _radius_csr(self, X: Any, radius: float | None):
         check_is_fitted(self)
         r = check_radius_param(self.radius if radius is None else radius)
