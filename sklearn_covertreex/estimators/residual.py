@@ -119,7 +119,7 @@ class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
     >>> nn.vecchia_neighbors()[:3]
     array([[-1, -1, -1, -1],
            [ 0, -1, -1, -1],
-           [ 1,  0, -1, -1]])
+           [ 0,  1, -1, -1]])
     """
 
     def __init__(self, n_neighbors: int = 5, *, radius: float = 0.5, kernel: Any = None,
