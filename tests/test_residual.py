@@ -336,3 +336,40 @@ def test_queries_do_not_change_the_estimator():
     est.radius_neighbors(X[:5])
     assert est.__dict__.keys() == before.keys()
     assert all(est.__dict__[key] is before[key] for key in before)
+
+
+def _adversarial(name):
+    rng = np.random.default_rng(0)
+    return {
+        "all_equal": np.ones((40, 3)),
+        "tiny_scale": rng.normal(size=(200, 3)) * 1e-3,
+        "huge_scale": rng.normal(size=(200, 3)) * 1e3,
+        "high_dim": rng.normal(size=(200, 20)),
+        "one_point": rng.normal(size=(1, 3)),
+        "two_points": rng.normal(size=(2, 3)),
+        "lattice": np.stack(np.meshgrid(np.arange(6.0), np.arange(6.0), np.arange(3.0)),
+                            -1).reshape(-1, 3),
+    }[name]
+
+
+@pytest.mark.parametrize("algorithm", ["brute", "tree"])
+@pytest.mark.parametrize("name", ["all_equal", "tiny_scale", "huge_scale", "high_dim",
+                                  "one_point", "two_points", "lattice"])
+def test_adversarial_data(name, algorithm):
+    """Massive ties (all equal, lattice, far-apart points), near-singular K, n = 1, 2."""
+    X = _adversarial(name)
+    n = X.shape[0]
+    est = ResidualCoverTreeNeighbors(n_neighbors=min(5, max(1, n - 1)), inducing_points=16,
+                                     algorithm=algorithm, random_state=0).fit(X)
+    D = reference_distances(est.kernel_, est.inducing_points_, est.jitter, X, X)
+    k = est.n_neighbors
+    not_self = ~np.eye(n, dtype=bool)
+    if n > 1:
+        assert_knn_matches(D, k, *est.kneighbors(), allowed=not_self)
+    else:
+        with pytest.raises(ValueError, match="n_neighbors"):
+            est.kneighbors()
+    assert_knn_matches(D, k, *est.vecchia_neighbors(return_distance=True),
+                       allowed=np.tril(not_self))
+    if algorithm == "tree":
+        check_invariants(est.index_.tree)

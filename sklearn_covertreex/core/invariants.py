@@ -22,14 +22,15 @@ def _pair_dist(tree: TreeArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return get_metric(tree.metric).pairwise_rows(tree.points, a, b)
 
 
-def _atol2(tree: TreeArrays) -> float:
-    """Rounding slack on squared distances between two ways of computing them."""
+def _atol2(tree: TreeArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray | float:
+    """Rounding slack on squared distances ``d(a, b)^2`` computed two ways (0: none)."""
     from ..metrics import get_metric
 
-    return float(getattr(get_metric(tree.metric), "rounding_atol2", 0.0))
+    slack = getattr(get_metric(tree.metric), "rounding_atol2", None)
+    return 0.0 if slack is None else slack(tree.points, a, b)
 
 
-def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol2: float) -> bool:
+def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol2: np.ndarray | float) -> bool:
     return bool(np.all(np.abs(a * a - b * b) <= 2 * rtol * np.maximum(a, b) ** 2 + atol2))
 
 
@@ -100,8 +101,8 @@ def check_invariants(tree: TreeArrays, *, rtol: float = 1e-9) -> None:
         _fail("a parent's level must exceed its child's")
     d_par = _pair_dist(tree, idx, parent[idx])
     bound = np.ldexp(1.0, (level[idx] + 1).astype(np.int64))
-    atol2 = _atol2(tree)
-    bad = d_par**2 > bound**2 + atol2 if atol2 else d_par > bound
+    atol2 = _atol2(tree, idx, parent[idx])
+    bad = d_par**2 > bound**2 + atol2
     if np.any(bad):
         v = idx[np.argmax(bad)]
         _fail(f"cover violated at node {v}: d={d_par[np.argmax(bad)]!r} > 2^{level[v] + 1}")
@@ -150,7 +151,7 @@ def _check_separation(tree: TreeArrays) -> None:
         keep = a < b
         a, b = a[keep], b[keep]
         d = _pair_dist(tree, a, b)
-        bad = d**2 <= np.minimum(scale[a], scale[b]) ** 2 - _atol2(tree)
+        bad = d**2 <= np.minimum(scale[a], scale[b]) ** 2 - _atol2(tree, a, b)
         if np.any(bad):
             i = np.argmax(bad)
             _fail(f"separation violated by nodes {a[i]} and {b[i]} (d={d[i]!r})")
@@ -159,6 +160,7 @@ def _check_separation(tree: TreeArrays) -> None:
 def _check_radius(tree: TreeArrays, rtol: float) -> None:
     n = tree.n_nodes
     expected = np.zeros(n)
+    slack = np.zeros(n)
     nodes = np.arange(n)
     anc = tree.parent.copy()
     while True:
@@ -168,8 +170,9 @@ def _check_radius(tree: TreeArrays, rtol: float) -> None:
         v, a = nodes[live], anc[live]
         d = _pair_dist(tree, v, a)
         np.maximum.at(expected, a, d)
+        np.maximum.at(slack, a, np.broadcast_to(_atol2(tree, v, a), v.shape))
         anc = np.where(live, tree.parent[np.maximum(anc, 0)], -1)
-    if not _close(tree.radius, expected, rtol, _atol2(tree)):
+    if not _close(tree.radius, expected, rtol, slack):
         worst = int(np.argmax(np.abs(tree.radius - expected)))
         _fail(
             f"radius of node {worst} is {tree.radius[worst]!r}, "

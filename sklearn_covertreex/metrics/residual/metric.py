@@ -30,10 +30,18 @@ class ResidualCorrelation:
 
     name = "residual_correlation"
     has_coordinates = False
-    #: Squared distances are ``1 - |rho|`` with ``rho`` a difference of two
-    #: terms of size ``~1 / p``: two float64 evaluations of the same pair
-    #: (dot products summed in another order) may differ by this much.
-    rounding_atol2 = 1e-9
+    def rounding_atol2(self, points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """How far two float64 evaluations of ``d(a, b)^2`` may differ.
+
+        ``d^2 = 1 - |rho|`` with ``rho = s_a s_b g - w_a . w_b`` a difference
+        of terms of size ``~1 / p``; summing the dot product in another order
+        changes it by a few ulps of ``s_a s_b + |w_a| |w_b|``.
+        """
+        rows = points[:, 0, :]
+        dim = int(rows[0, 1])
+        norm = np.sqrt(np.einsum("ij,ij->i", rows[:, HEADER + dim:], rows[:, HEADER + dim:]))
+        scale = rows[a, 2] * rows[b, 2] + norm[a] * norm[b]
+        return 16.0 * np.finfo(np.float64).eps * scale + 1e-12
 
     def pairwise_rows(self, points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         rows = points[:, 0, :]
