@@ -30,6 +30,13 @@ def _atol2(tree: TreeArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray | float
     return 0.0 if slack is None else slack(tree.points, a, b)
 
 
+def _exceeds(d: np.ndarray, bound: np.ndarray, atol2: np.ndarray | float) -> np.ndarray:
+    """``d > bound``, or with a rounding slack ``d^2 > bound^2 + atol2``."""
+    if np.isscalar(atol2) and atol2 == 0.0:
+        return d > bound
+    return d**2 > bound**2 + atol2
+
+
 def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol2: np.ndarray | float) -> bool:
     return bool(np.all(np.abs(a * a - b * b) <= 2 * rtol * np.maximum(a, b) ** 2 + atol2))
 
@@ -102,7 +109,7 @@ def check_invariants(tree: TreeArrays, *, rtol: float = 1e-9) -> None:
     d_par = _pair_dist(tree, idx, parent[idx])
     bound = np.ldexp(1.0, (level[idx] + 1).astype(np.int64))
     atol2 = _atol2(tree, idx, parent[idx])
-    bad = d_par**2 > bound**2 + atol2
+    bad = _exceeds(d_par, bound, atol2)
     if np.any(bad):
         v = idx[np.argmax(bad)]
         _fail(f"cover violated at node {v}: d={d_par[np.argmax(bad)]!r} > 2^{level[v] + 1}")
@@ -151,7 +158,7 @@ def _check_separation(tree: TreeArrays) -> None:
         keep = a < b
         a, b = a[keep], b[keep]
         d = _pair_dist(tree, a, b)
-        bad = d**2 <= np.minimum(scale[a], scale[b]) ** 2 - _atol2(tree, a, b)
+        bad = ~_exceeds(d, np.minimum(scale[a], scale[b]), -_atol2(tree, a, b))
         if np.any(bad):
             i = np.argmax(bad)
             _fail(f"separation violated by nodes {a[i]} and {b[i]} (d={d[i]!r})")
