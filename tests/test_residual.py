@@ -215,7 +215,8 @@ def test_nonpositive_residual_variance_error():
         ({"algorithm": "ball_tree"}, ValueError, "valid choices"),
         ({"conflict_graph": "grid"}, ValueError, "needs coordinates.*'segmented'"),
         ({"batch_order": "hilbert"}, ValueError, "needs coordinates.*'random'"),
-        ({"backend": "numpy"}, ValueError, "'numba'"),
+        ({"backend": "jax"}, ValueError, "valid choices.*'cupy'"),
+        ({"algorithm": "tree", "backend": "numpy"}, ValueError, "compiled kernels only"),
         ({"inducing_points": 0}, ValueError, "inducing_points"),
         ({"inducing_points": np.ones((3, 5))}, ValueError, "shape"),
         ({"inducing_points": "many"}, TypeError, "inducing_points"),
@@ -373,3 +374,60 @@ def test_adversarial_data(name, algorithm):
                        allowed=np.tril(not_self))
     if algorithm == "tree":
         check_invariants(est.index_.tree)
+
+
+def _gpu_available() -> bool:
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # no cupy, no driver, no device
+        return False
+
+
+@pytest.mark.parametrize("backend", [
+    "numpy",
+    pytest.param("cupy", marks=pytest.mark.skipif(not _gpu_available(),
+                                                  reason="needs cupy and an NVIDIA GPU")),
+])
+@pytest.mark.parametrize("kernel", [FAST_KERNELS[1], FAST_KERNELS[5], GENERIC_KERNELS[0]],
+                         ids=repr)
+def test_array_backends_exact(backend, kernel):
+    X = _data(300)
+    est = _fit(X, kernel, "auto", backend=backend)
+    assert est.diagnostics_["algorithm"] == f"brute-{backend}"
+    _check_all_queries(est, X, _data(20, seed=1))
+    compiled = _fit(X, kernel, "brute")
+    np.testing.assert_allclose(est.kneighbors()[0] ** 2, compiled.kneighbors()[0] ** 2,
+                               atol=D2_ATOL)
+
+
+def test_array_backend_blocks_and_predecessor_padding():
+    from sklearn_covertreex.metrics.residual.blocked_array import knn_array
+
+    X = _data(230)
+    est = _fit(X, None, "brute")
+    model, P = est.index_.model, est.index_.points
+    for mode, ref in (("self", est.kneighbors()),
+                      ("predecessors", est.vecchia_neighbors(return_distance=True))):
+        d, i = knn_array(np, model, P, P, 7, mode, row_block=64, col_block=50)
+        np.testing.assert_allclose(d[np.isfinite(d)] ** 2, ref[0][np.isfinite(ref[0])] ** 2,
+                                   atol=D2_ATOL)
+        assert np.array_equal(i < 0, ref[1] < 0)
+
+
+def test_cupy_backend_missing_is_a_clear_import_error(monkeypatch):
+    import builtins
+
+    if _gpu_available():
+        pytest.skip("cupy is installed here")
+    real_import = builtins.__import__
+
+    def no_cupy(name, *args, **kwargs):
+        if name == "cupy":
+            raise ImportError("No module named 'cupy'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_cupy)
+    with pytest.raises(ImportError, match=r"sklearn_covertreex\[cupy\]"):
+        _fit(_data(30), None, "auto", backend="cupy")

@@ -33,6 +33,7 @@ from ..metrics.residual.blocked import (
     radius_blocked,
     vecchia_blocked,
 )
+from ..metrics.residual.blocked_array import knn_array, radius_array
 from .batch import insert_points
 from .batch.builder import empty_tree
 from .query import knn_query, predecessor_knn, radius_query
@@ -98,6 +99,53 @@ class BruteEngine:
                               exclude_self=Q is None, n_workers=ctx.runtime.n_jobs)
 
 
+class ArrayBruteEngine:
+    """The blocked brute force with whole-array operations of numpy or cupy.
+
+    ``"numpy"`` is the readable reference; ``"cupy"`` runs on an NVIDIA GPU.
+    """
+
+    def __init__(self, module: str, extra: str | None) -> None:
+        self.module = module
+        self.extra = extra
+        self.name = f"brute-{module}"
+
+    def xp(self) -> Any:
+        """The array module (raises ImportError naming the extra if it is missing)."""
+        import importlib
+
+        try:
+            return importlib.import_module(self.module)
+        except ImportError as exc:
+            hint = f" (install it with: pip install 'sklearn_covertreex[{self.extra}]')" \
+                if self.extra else ""
+            raise ImportError(f"backend {self.module!r} is not available: {exc}{hint}") from exc
+
+    def build(self, ctx: Context, model: ResidualModel, points: ResidualPoints,
+              progress: Any = None) -> TreeArrays | None:
+        self.xp()
+        return None
+
+    def extend(self, ctx: Context, index: ResidualIndex, new: ResidualPoints,
+               progress: Any = None) -> TreeArrays | None:
+        return None
+
+    def knn(self, ctx: Context, index: ResidualIndex, Q: ResidualPoints, k: int):
+        return knn_array(self.xp(), index.model, Q, index.points, k, "all")
+
+    def knn_self(self, ctx: Context, index: ResidualIndex, k: int):
+        return knn_array(self.xp(), index.model, index.points, index.points, k, "self")
+
+    def vecchia(self, ctx: Context, index: ResidualIndex, k: int):
+        return knn_array(self.xp(), index.model, index.points, index.points, k,
+                         "predecessors")
+
+    def radius(self, ctx: Context, index: ResidualIndex, Q: ResidualPoints | None, r: float):
+        P = index.points
+        return radius_array(self.xp(), index.model, P if Q is None else Q, P, r,
+                            exclude_self=Q is None)
+
+
 class TreeEngine:
     """The cover tree on packed residual rows (fast-path kernels only)."""
 
@@ -145,33 +193,55 @@ class TreeEngine:
 #: algorithm name -> engine
 RESIDUAL_ENGINES: Registry[Any] = Registry("algorithm")
 RESIDUAL_ENGINES.register("brute", BruteEngine())
+RESIDUAL_ENGINES.register("brute-numpy", ArrayBruteEngine("numpy", None))
+RESIDUAL_ENGINES.register("brute-cupy", ArrayBruteEngine("cupy", "cupy"))
 RESIDUAL_ENGINES.register("tree", TreeEngine())
 
-#: Choices accepted by ``algorithm`` (the engines plus "auto").
-ALGORITHM_CHOICES = ("auto", *RESIDUAL_ENGINES.names())
+#: Choices accepted by ``algorithm``.
+ALGORITHM_CHOICES = ("auto", "brute", "tree")
+
+#: Choices accepted by ``backend``.
+BACKEND_CHOICES = ("auto", "numba", "numpy", "cupy")
+
+#: (algorithm, backend) -> engine name; the tree has compiled (numba) kernels only.
+ENGINE_FOR: dict[tuple[str, str], str] = {
+    **{(a, b): "brute" for a in ("auto", "brute") for b in ("auto", "numba")},
+    **{(a, "numpy"): "brute-numpy" for a in ("auto", "brute")},
+    **{(a, "cupy"): "brute-cupy" for a in ("auto", "brute")},
+    ("tree", "auto"): "tree",
+    ("tree", "numba"): "tree",
+}
 
 
-def resolve_algorithm(algorithm: str, model: ResidualModel) -> tuple[str, str]:
-    """The engine for ``algorithm`` and the reason, for the diagnostics.
+def resolve_algorithm(algorithm: str, model: ResidualModel,
+                      backend: str = "auto") -> tuple[str, str]:
+    """The engine for ``algorithm`` on ``backend``, and the reason, for the diagnostics.
 
     Raises
     ------
     ValueError
-        For an unknown name, or ``"tree"`` with a kernel without a fast path.
+        For an unknown name, ``"tree"`` on a backend without tree kernels, or
+        ``"tree"`` with a kernel without a fast path.
     """
+    for value, choices, what in ((algorithm, ALGORITHM_CHOICES, "algorithm"),
+                                 (backend, BACKEND_CHOICES, "backend")):
+        if value not in choices:
+            raise ValueError(f"Unknown {what} {value!r}; valid choices are: "
+                             + ", ".join(repr(c) for c in choices))
+    name = ENGINE_FOR.get((algorithm, backend))
+    if name is None:
+        raise ValueError(
+            f"algorithm={algorithm!r} has compiled kernels only: use backend='numba' or "
+            f"'auto', or algorithm='brute' with backend={backend!r}"
+        )
+    if name == "tree":
+        model.require_fast_path()
     if algorithm == "auto":
-        return "brute", (
+        return name, (
             "auto: blocked brute force; the tree's exact pruning skips too few pairs under "
             "this metric to pay for single-pair evaluations (doc/residual.md)"
         )
-    if algorithm not in RESIDUAL_ENGINES:
-        raise ValueError(
-            f"Unknown algorithm {algorithm!r}; valid choices are: "
-            + ", ".join(repr(a) for a in ALGORITHM_CHOICES)
-        )
-    if algorithm == "tree" and model.fast is None:
-        model.require_fast_path()
-    return algorithm, "requested"
+    return name, "requested"
 
 
 def residual_context(backend: Any, runtime: Any) -> Context:
@@ -180,9 +250,9 @@ def residual_context(backend: Any, runtime: Any) -> Context:
 
 
 def build_index(ctx: Context, model: ResidualModel, points: ResidualPoints, algorithm: str,
-                progress: Any = None) -> ResidualIndex:
-    """Index ``points`` with the engine chosen by ``algorithm``."""
-    name, reason = resolve_algorithm(algorithm, model)
+                progress: Any = None, backend: str = "auto") -> ResidualIndex:
+    """Index ``points`` with the engine chosen by ``algorithm`` and ``backend``."""
+    name, reason = resolve_algorithm(algorithm, model, backend)
     t0 = time.perf_counter()
     tree = RESIDUAL_ENGINES.get(name).build(ctx, model, points, progress)
     diagnostics = {

@@ -238,7 +238,9 @@ def run_workload(w: ResidualWorkload, seed: int, n_jobs: int | None, algorithm: 
                      "peak_memory_mib": bar_mem, "evaluations_per_query": pairs / w.n,
                      "recall": 1.0, "exact_up_to_ties": True, "speedup_vs_bar": 1.0})
         total = fit_s + q_s
-        rows.append({**common, "method": f"covertreex-{algorithm}",
+        backend = params.get("backend", "auto")
+        method = f"covertreex-{algorithm}" + ("" if backend == "auto" else f"-{backend}")
+        rows.append({**common, "method": method,
                      "engine": est.diagnostics_["algorithm"], "fit_seconds": fit_s,
                      "query_seconds": q_s, "total_seconds": total,
                      "peak_memory_mib": max(fit_mem, q_mem),
@@ -249,13 +251,13 @@ def run_workload(w: ResidualWorkload, seed: int, n_jobs: int | None, algorithm: 
 
 def format_rows(rows: list[dict[str, Any]]) -> str:
     """A plain-text table of the measured rows."""
-    head = (f"{'workload':9} {'query':10} {'method':18} {'fit s':>7} {'query s':>8} "
+    head = (f"{'workload':9} {'query':10} {'method':24} {'fit s':>7} {'query s':>8} "
             f"{'total s':>8} {'peak MiB':>9} {'evals/q':>8} {'recall':>7} {'exact':>6} "
             f"{'vs bar':>7}")
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
-            f"{r['workload']:9} {r['query']:10} {r['method']:18} {r['fit_seconds']:7.2f} "
+            f"{r['workload']:9} {r['query']:10} {r['method']:24} {r['fit_seconds']:7.2f} "
             f"{r['query_seconds']:8.2f} {r['total_seconds']:8.2f} "
             f"{r['peak_memory_mib']:9.1f} {r['evaluations_per_query']:8.0f} "
             f"{r['recall']:7.4f} {str(r['exact_up_to_ties']):>6} {r['speedup_vs_bar']:6.2f}x")

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..algo.residual import (
     ALGORITHM_CHOICES,
+    BACKEND_CHOICES,
     build_index,
     engine,
     extend_index,
@@ -78,8 +79,11 @@ class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
         at BLAS speed. "tree": the parallel compressed cover tree built on
         this metric (fast-path kernels only). "auto" picks "brute", which was
         faster on every measured workload; ``diagnostics_`` says why.
-    backend : {"auto", "numba"}, default="auto"
-        Kernel backend of the tree (the residual metric has numba kernels only).
+    backend : {"auto", "numba", "numpy", "cupy"}, default="auto"
+        Where the brute force runs: compiled CPU kernels ("auto", "numba"),
+        whole-array numpy (the readable reference, slower) or an NVIDIA GPU
+        through cupy (``pip install 'sklearn_covertreex[cupy]'``). The tree
+        has compiled kernels only.
     traversal, conflict_graph, batch_order : str
         Tree build strategies (as in :class:`CoverTreeNeighbors`); the grid
         conflict graph and the Hilbert order need coordinates and are
@@ -166,16 +170,11 @@ class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
         if not np.isfinite(jitter) or jitter < 0:
             raise ValueError(f"jitter must be finite and >= 0, got {jitter!r}")
         INDUCING_SELECTIONS.check(self.inducing_selection)
-        if self.algorithm not in ALGORITHM_CHOICES:
-            raise ValueError(
-                f"Unknown algorithm {self.algorithm!r}; valid choices are: "
-                + ", ".join(repr(a) for a in ALGORITHM_CHOICES)
-            )
-        if self.backend not in ("auto", "numba"):
-            raise ValueError(
-                f"backend {self.backend!r} has no residual-correlation kernels; valid "
-                "choices are: 'auto', 'numba'"
-            )
+        for value, choices, what in ((self.algorithm, ALGORITHM_CHOICES, "algorithm"),
+                                     (self.backend, BACKEND_CHOICES, "backend")):
+            if value not in choices:
+                raise ValueError(f"Unknown {what} {value!r}; valid choices are: "
+                                 + ", ".join(repr(c) for c in choices))
 
     def _runtime(self, seed: int, n_jobs: int | None) -> Runtime:
         runtime = Runtime(
@@ -246,7 +245,8 @@ class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
         model = ResidualModel.fit(kernel, U, float(self.jitter))
         ctx = residual_context(get_backend("numba"), runtime)
         with build_progress(self.verbose, X.shape[0], "fit") as progress:
-            index = build_index(ctx, model, model.points(X), self.algorithm, progress)
+            index = build_index(ctx, model, model.points(X), self.algorithm, progress,
+                                self.backend)
         self.kernel_ = kernel
         self.inducing_points_ = model.inducing_points
         self.index_ = index
