@@ -431,3 +431,18 @@ def test_cupy_backend_missing_is_a_clear_import_error(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_cupy)
     with pytest.raises(ImportError, match=r"sklearn_covertreex\[cupy\]"):
         _fit(_data(30), None, "auto", backend="cupy")
+
+
+@pytest.mark.parametrize("algorithm", ["brute", "tree"])
+def test_a_few_thousand_points_anisotropic_matern(algorithm):
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(3000, 3)) * [1.0, 2.0, 0.5]
+    kernel = ConstantKernel(1.5) * Matern([0.4, 0.9, 0.3], nu=2.5)
+    est = ResidualCoverTreeNeighbors(n_neighbors=12, kernel=kernel, inducing_points=96,
+                                     inducing_selection="kmeans++", algorithm=algorithm,
+                                     random_state=1).fit(X)
+    D = reference_distances(est.kernel_, est.inducing_points_, est.jitter, X, X)
+    not_self = ~np.eye(3000, dtype=bool)
+    assert_knn_matches(D, 12, *est.kneighbors(), allowed=not_self)
+    assert_knn_matches(D, 12, *est.vecchia_neighbors(return_distance=True),
+                       allowed=np.tril(not_self))
