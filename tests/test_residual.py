@@ -446,19 +446,3 @@ def test_a_few_thousand_points_anisotropic_matern(algorithm):
     assert_knn_matches(D, 12, *est.kneighbors(), allowed=not_self)
     assert_knn_matches(D, 12, *est.vecchia_neighbors(return_distance=True),
                        allowed=np.tril(not_self))
-
-
-@pytest.mark.parametrize("mode", ["all", "self", "predecessors"])
-def test_threshold_topk_equals_selection(mode):
-    from sklearn_covertreex.metrics.residual.blocked_array import knn_array
-
-    X = np.round(_data(260), 1)  # duplicates and ties
-    est = _fit(X, None, "brute")
-    model, P = est.index_.model, est.index_.points
-    a = knn_array(np, model, P, P, 9, mode, row_block=70, col_block=90, by_threshold=False)
-    b = knn_array(np, model, P, P, 9, mode, row_block=70, col_block=90, by_threshold=True)
-    np.testing.assert_array_equal(a[0], b[0])
-    D = reference_distances(est.kernel_, est.inducing_points_, est.jitter, X, X)
-    allowed = {"all": None, "self": ~np.eye(260, dtype=bool),
-               "predecessors": np.tril(~np.eye(260, dtype=bool))}[mode]
-    assert_knn_matches(D, 9, *b, allowed=allowed)

@@ -76,7 +76,6 @@ def tile_sq_distances(xp: ModuleType, model: ResidualModel, A: DevicePoints,
 
 
 def _topk(xp: ModuleType, best_d: Any, best_i: Any, d2: Any, ids: Any, k: int):
-    """The k smallest of ``[best | d2]`` per row, by a selection (argpartition)."""
     d = xp.concatenate([best_d, d2], axis=1)
     i = xp.concatenate([best_i, xp.broadcast_to(ids, d2.shape)], axis=1)
     if d.shape[1] > k:
@@ -85,63 +84,19 @@ def _topk(xp: ModuleType, best_d: Any, best_i: Any, d2: Any, ids: Any, k: int):
     return d, i
 
 
-#: Columns of a tile whose k-th smallest value bounds each row's threshold.
-SAMPLE_FACTOR = 8
-
-
-def _topk_by_threshold(xp: ModuleType, best_d: Any, best_i: Any, d2: Any, ids: Any, k: int):
-    """The same as :func:`_topk` without sorting whole rows (for GPUs, whose
-    ``argpartition`` is a full sort).
-
-    The k-th smallest value of a subset of a row (the current best plus the
-    tile's first ``SAMPLE_FACTOR * k`` columns) is at least the row's true
-    k-th smallest, so every entry of the true top k is at or below it. Only
-    the entries at or below that threshold are sorted, by (row, value, id).
-    """
-    n_rows, n_cols = d2.shape
-    ids = xp.broadcast_to(ids, d2.shape)
-    sample = min(n_cols, SAMPLE_FACTOR * k)
-    pool = xp.concatenate([best_d, d2[:, :sample]], axis=1)
-    if pool.shape[1] <= k:
-        return _topk(xp, best_d, best_i, d2, ids, k)
-    thr = xp.sort(pool, axis=1)[:, k - 1:k]
-    rb, cb = xp.nonzero(best_d <= thr)
-    rt, ct = xp.nonzero(d2 <= thr)
-    rows = xp.concatenate([rb, rt])
-    vals = xp.concatenate([best_d[rb, cb], d2[rt, ct]])
-    cand = xp.concatenate([best_i[rb, cb], ids[rt, ct]])
-    order = xp.lexsort(xp.stack([cand, vals, rows]))
-    rows, vals, cand = rows[order], vals[order], cand[order]
-    counts = xp.bincount(rows, minlength=n_rows)
-    starts = xp.cumsum(counts) - counts
-    take = xp.minimum(counts, k)
-    pos = starts[:, None] + xp.arange(k)[None, :]
-    valid = xp.arange(k)[None, :] < take[:, None]
-    pos = xp.where(valid, pos, 0)
-    out_d = xp.where(valid, vals[pos], np.inf)
-    out_i = xp.where(valid, cand[pos], -1)
-    return out_d, out_i
-
-
 def _to_host(xp: ModuleType, a: Any) -> np.ndarray:
     return a.get() if hasattr(a, "get") else np.asarray(a)
 
 
 def knn_array(xp: ModuleType, model: ResidualModel, Q: ResidualPoints, P: ResidualPoints,
               k: int, mode: str = "all", row_block: int = ROW_BLOCK,
-              col_block: int = COL_BLOCK,
-              by_threshold: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+              col_block: int = COL_BLOCK) -> tuple[np.ndarray, np.ndarray]:
     """k nearest rows of P for every row of Q, on the device of ``xp``.
 
     ``mode``: "all" (every pair), "self" (Q is P; a row never lists itself)
     or "predecessors" (Q is P; row i lists only rows j < i, padded with -1 /
     inf). Returns host arrays (distances, ids), rows ascending by (distance, id).
-    ``by_threshold`` picks the top-k method (default: thresholds off numpy,
-    where ``argpartition`` is a full sort).
     """
-    if by_threshold is None:
-        by_threshold = xp is not np
-    topk = _topk_by_threshold if by_threshold else _topk
     Qd, Pd = DevicePoints.of(xp, Q), DevicePoints.of(xp, P)
     out_d = np.empty((Q.n, k))
     out_i = np.empty((Q.n, k), np.int64)
@@ -161,7 +116,7 @@ def knn_array(xp: ModuleType, model: ResidualModel, Q: ResidualPoints, P: Residu
                 d2 = xp.where(col_ids == row_ids, np.inf, d2)
             elif mode == "predecessors":
                 d2 = xp.where(col_ids >= row_ids, np.inf, d2)
-            best_d, best_i = topk(xp, best_d, best_i, d2, col_ids, k)
+            best_d, best_i = _topk(xp, best_d, best_i, d2, col_ids, k)
         if best_d.shape[1] < k:  # fewer data rows than k (predecessor rows near the top)
             pad = k - best_d.shape[1]
             best_d = xp.concatenate([best_d, xp.full((A.host.n, pad), np.inf)], axis=1)
