@@ -12,6 +12,7 @@ smaller one); distances agree.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -59,6 +60,56 @@ def _correlation(xp: ModuleType, kind: int, r2: Any) -> Any:
     return (1.0 + t + t * t / 3.0) * xp.exp(-t)
 
 
+_CUDA_TILE = r"""
+long long r = i / ncols, c = i % ncols;
+double r2 = 0.0;
+for (int t = 0; t < dim; ++t) {
+    double diff = ca[r * dim + t] - cb[c * dim + t];
+    r2 += diff * diff;
+}
+double g;
+if (kind == 0) {
+    g = exp(-0.5 * r2);
+} else {
+    double rr = sqrt(r2);
+    if (kind == 1) {
+        g = exp(-rr);
+    } else if (kind == 2) {
+        double u = sqrt(3.0) * rr;
+        g = (1.0 + u) * exp(-u);
+    } else {
+        double u = sqrt(5.0) * rr;
+        g = (1.0 + u + u * u / 3.0) * exp(-u);
+    }
+}
+double v = 1.0 - fabs(sa[r] * sb[c] * g - w);
+v = v > 0.0 ? v : 0.0;
+long long gr = row0 + r, gc = col0 + c;
+if ((mode == 1 && gc == gr) || (mode == 2 && gc >= gr)) v = 1.0 / 0.0;
+out = v;
+"""
+
+_MODES = {"none": 0, "self": 1, "predecessors": 2}
+
+
+@functools.lru_cache(maxsize=4)
+def _tile_kernel(xp: ModuleType) -> Any:
+    """The fused tile kernel of an array module (compiled once, like numba's kernels)."""
+    return xp.ElementwiseKernel(
+        "float64 w, raw float64 ca, raw float64 cb, raw float64 sa, raw float64 sb, "
+        "int64 ncols, int32 dim, int32 kind, int64 row0, int64 col0, int32 mode",
+        "float64 out", _CUDA_TILE, "residual_sq_distance")
+
+
+def _fused_tile(xp: ModuleType, kind: int, A: DevicePoints, B: DevicePoints, G: Any,
+                row0: int, col0: int, mode: str) -> Any:
+    """One CUDA pass: kernel part, ``1 - |rho|`` and the mode's mask (cupy, fast path)."""
+    return _tile_kernel(xp)(
+        G, xp.ascontiguousarray(A.coords), xp.ascontiguousarray(B.coords), A.s, B.s,
+        np.int64(G.shape[1]), np.int32(A.coords.shape[1]), np.int32(kind),
+        np.int64(row0), np.int64(col0), np.int32(_MODES.get(mode, 0)))
+
+
 def tile_sq_distances(xp: ModuleType, model: ResidualModel, A: DevicePoints,
                       B: DevicePoints) -> Any:
     """``1 - |rho(A, B)|`` as a device array of shape (A.n, B.n)."""
@@ -96,7 +147,9 @@ def knn_array(xp: ModuleType, model: ResidualModel, Q: ResidualPoints, P: Residu
     ``mode``: "all" (every pair), "self" (Q is P; a row never lists itself)
     or "predecessors" (Q is P; row i lists only rows j < i, padded with -1 /
     inf). Returns host arrays (distances, ids), rows ascending by (distance, id).
+    On cupy with a fast-path kernel, each tile is one fused CUDA pass.
     """
+    fused = model.fast is not None and hasattr(xp, "ElementwiseKernel")
     Qd, Pd = DevicePoints.of(xp, Q), DevicePoints.of(xp, P)
     out_d = np.empty((Q.n, k))
     out_i = np.empty((Q.n, k), np.int64)
@@ -110,12 +163,17 @@ def knn_array(xp: ModuleType, model: ResidualModel, Q: ResidualPoints, P: Residu
             cols = slice(c0, min(P.n, c0 + col_block))
             if mode == "predecessors" and cols.start >= rows.stop:
                 break
-            d2 = tile_sq_distances(xp, model, A, Pd.rows(cols))
             col_ids = xp.arange(cols.start, cols.stop)[None, :]
-            if mode == "self":
-                d2 = xp.where(col_ids == row_ids, np.inf, d2)
-            elif mode == "predecessors":
-                d2 = xp.where(col_ids >= row_ids, np.inf, d2)
+            B = Pd.rows(cols)
+            if fused:
+                d2 = _fused_tile(xp, model.fast.kind, A, B, A.W @ B.W.T, rows.start,
+                                 cols.start, mode)
+            else:
+                d2 = tile_sq_distances(xp, model, A, B)
+                if mode == "self":
+                    d2 = xp.where(col_ids == row_ids, np.inf, d2)
+                elif mode == "predecessors":
+                    d2 = xp.where(col_ids >= row_ids, np.inf, d2)
             best_d, best_i = _topk(xp, best_d, best_i, d2, col_ids, k)
         if best_d.shape[1] < k:  # fewer data rows than k (predecessor rows near the top)
             pad = k - best_d.shape[1]
