@@ -56,11 +56,6 @@ class ResidualPoints:
     def n(self) -> int:
         return int(self.X.shape[0])
 
-    def take(self, idx: np.ndarray) -> ResidualPoints:
-        """The rows ``idx`` (copies)."""
-        return ResidualPoints(self.X[idx], self.coords[idx], self.W[idx], self.s[idx],
-                              self.p[idx])
-
     def rows(self, block: slice) -> ResidualPoints:
         """The rows of a slice (views, no copy)."""
         return ResidualPoints(self.X[block], self.coords[block], self.W[block],
