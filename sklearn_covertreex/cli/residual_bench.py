@@ -285,6 +285,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="timed repetitions of fit and queries, minimum reported "
                         "(default: %(default)s)")
     add_runtime_flags(r)
+    r.set_defaults(conflict_graph="tree")  # the residual estimator's default
     r.add_argument("--out", default=None, metavar="PATH",
                    help="JSONL records file (default: artifacts/benchmarks/bench_residual.jsonl)")
     r.set_defaults(handler=run_residual)
