@@ -10,7 +10,12 @@ and radius queries over a :class:`ResidualIndex`:
   rows, searched with the same exact branch-and-bound as the Euclidean tree;
   Vecchia queries use persistent prefix trees.
 
-``"auto"`` resolves to ``"brute"``: on the measured workloads (see
+* ``"brute-numpy"``, ``"brute-cupy"``: the same brute force with whole-array
+  numpy operations (the readable reference) or on an NVIDIA GPU with cupy
+  (``backend="numpy"`` / ``"cupy"``).
+
+``algorithm="auto"`` resolves to the brute force of the chosen backend: on
+the measured workloads with 64 or more inducing points (see
 ``doc/residual.md``) the tree's triangle-inequality pruning skips too few
 pairs to pay for evaluating the rest one pair at a time.
 """

@@ -78,7 +78,8 @@ class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
         Query engine. "brute": blocked matrix products, every pair evaluated
         at BLAS speed. "tree": the parallel compressed cover tree built on
         this metric (fast-path kernels only). "auto" picks "brute", which was
-        faster on every measured workload; ``diagnostics_`` says why.
+        faster on every measured workload with 64 or more inducing points;
+        ``diagnostics_`` says why.
     backend : {"auto", "numba", "numpy", "cupy"}, default="auto"
         Where the brute force runs: compiled CPU kernels ("auto", "numba"),
         whole-array numpy (the readable reference, slower) or an NVIDIA GPU
