@@ -446,3 +446,31 @@ def test_a_few_thousand_points_anisotropic_matern(algorithm):
     assert_knn_matches(D, 12, *est.kneighbors(), allowed=not_self)
     assert_knn_matches(D, 12, *est.vecchia_neighbors(return_distance=True),
                        allowed=np.tril(not_self))
+
+
+def test_query_input_errors_leave_state_untouched():
+    import scipy.sparse as sp
+
+    X = _data(80)
+    est = _fit(X, None, "brute")
+    index = est.index_
+    with pytest.raises(ValueError, match="features"):
+        est.kneighbors(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="NaN"):
+        est.kneighbors(np.array([[np.nan, 0.0]]))
+    with pytest.raises(TypeError, match="sparse"):
+        est.kneighbors(sp.csr_matrix(np.ones((2, 2))))
+    with pytest.raises(ValueError, match="n_neighbors"):
+        est.kneighbors(n_neighbors=80)
+    assert est.index_ is index
+
+
+def test_pandas_feature_names():
+    pd = pytest.importorskip("pandas")
+    X = _data(60)
+    frame = pd.DataFrame(X, columns=["lat", "lon"])
+    est = _fit(frame, None, "brute")
+    assert list(est.feature_names_in_) == ["lat", "lon"]
+    d1, i1 = est.kneighbors(frame.iloc[:3])
+    d2, i2 = _fit(X, None, "brute").kneighbors(X[:3])
+    np.testing.assert_array_equal(i1, i2)
