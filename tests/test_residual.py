@@ -474,3 +474,19 @@ def test_pandas_feature_names():
     d1, i1 = est.kneighbors(frame.iloc[:3])
     d2, i2 = _fit(X, None, "brute").kneighbors(X[:3])
     np.testing.assert_array_equal(i1, i2)
+
+
+@pytest.mark.parametrize("n_workers", [1, 3, 5])
+def test_brute_engine_worker_counts(n_workers):
+    """Private heaps of any number of workers merge to the exact answer."""
+    from sklearn_covertreex.metrics.residual.blocked import knn_blocked_self, vecchia_blocked
+
+    X = _data(700)
+    est = ResidualCoverTreeNeighbors(n_neighbors=6, inducing_points=40, random_state=0).fit(X)
+    model, P = est.index_.model, est.index_.points
+    D = reference_distances(est.kernel_, est.inducing_points_, est.jitter, X, X)
+    not_self = ~np.eye(700, dtype=bool)
+    d, i, _ = knn_blocked_self(model, P, 6, n_workers, tile=128)
+    assert_knn_matches(D, 6, d, i, allowed=not_self)
+    d, i, _ = vecchia_blocked(model, P, 6, n_workers, tile=128)
+    assert_knn_matches(D, 6, d, i, allowed=np.tril(not_self))

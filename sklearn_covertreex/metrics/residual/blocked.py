@@ -216,9 +216,13 @@ def _run(tasks: list[Any], work: Callable[[Any, Any], None], make_state: Callabl
 
 
 def _heap_result(states: list[_Heaps]) -> tuple[np.ndarray, np.ndarray]:
+    """Merge the workers' heaps pairwise, in parallel rounds; sort the result."""
+    while len(states) > 1:
+        pairs = list(zip(states[0::2], states[1::2], strict=False))
+        with ThreadPoolExecutor(len(pairs)) as pool:
+            list(pool.map(lambda pair: pair[0].merge(pair[1]), pairs))
+        states = [a for a, _ in pairs] + ([states[-1]] if len(states) % 2 else [])
     heaps = states[0]
-    for other in states[1:]:
-        heaps.merge(other)
     _finish(heaps.d, heaps.i, heaps.size)
     return heaps.d, heaps.i
 
