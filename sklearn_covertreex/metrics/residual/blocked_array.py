@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .kernels import KIND_MATERN12, KIND_MATERN32, KIND_RBF
+from .kernels import correlation_array
 from .statistics import ResidualModel, ResidualPoints
 
 #: Query rows per block (block x n float64 arrays live on the device).
@@ -45,19 +45,6 @@ class DevicePoints:
     def rows(self, block: slice) -> DevicePoints:
         return DevicePoints(self.host.rows(block), self.coords[block], self.W[block],
                             self.s[block])
-
-
-def _correlation(xp: ModuleType, kind: int, r2: Any) -> Any:
-    if kind == KIND_RBF:
-        return xp.exp(-0.5 * r2)
-    r = xp.sqrt(r2)
-    if kind == KIND_MATERN12:
-        return xp.exp(-r)
-    if kind == KIND_MATERN32:
-        t = np.sqrt(3.0) * r
-        return (1.0 + t) * xp.exp(-t)
-    t = np.sqrt(5.0) * r
-    return (1.0 + t + t * t / 3.0) * xp.exp(-t)
 
 
 _CUDA_TILE = r"""
@@ -119,7 +106,7 @@ def tile_sq_distances(xp: ModuleType, model: ResidualModel, A: DevicePoints,
         for t in range(A.coords.shape[1]):
             diff = A.coords[:, t, None] - B.coords[None, :, t]
             r2 += diff * diff
-        K = _correlation(xp, model.fast.kind, r2)
+        K = correlation_array(xp, model.fast.kind, r2)
     else:  # any scikit-learn kernel: evaluated on the host
         K = xp.asarray(np.asarray(model.kernel(A.host.X, B.host.X), dtype=np.float64))
     rho = A.s[:, None] * B.s[None, :] * K - G

@@ -5,20 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...backends._residual_rows import HEADER
-from .kernels import KIND_MATERN12, KIND_MATERN32, KIND_RBF
-
-
-def _correlation(kind: int, r2: np.ndarray) -> np.ndarray:
-    if kind == KIND_RBF:
-        return np.exp(-0.5 * r2)
-    r = np.sqrt(r2)
-    if kind == KIND_MATERN12:
-        return np.exp(-r)
-    if kind == KIND_MATERN32:
-        t = np.sqrt(3.0) * r
-        return (1.0 + t) * np.exp(-t)
-    t = np.sqrt(5.0) * r
-    return (1.0 + t + t * t / 3.0) * np.exp(-t)
+from .kernels import correlation_array
 
 
 class ResidualCorrelation:
@@ -50,5 +37,5 @@ class ResidualCorrelation:
         z = slice(HEADER, HEADER + dim)
         r2 = np.sum((ra[:, z] - rb[:, z]) ** 2, axis=1)
         dot = np.einsum("ij,ij->i", ra[:, HEADER + dim:], rb[:, HEADER + dim:])
-        rho = ra[:, 2] * rb[:, 2] * _correlation(kind, r2) - dot
+        rho = ra[:, 2] * rb[:, 2] * correlation_array(np, kind, r2) - dot
         return np.sqrt(1.0 - np.minimum(np.abs(rho), 1.0))
