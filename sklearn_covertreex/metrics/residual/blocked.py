@@ -272,6 +272,18 @@ def vecchia_blocked(model: ResidualModel, P: ResidualPoints, k: int, n_workers: 
     return d, i, P.n * (P.n - 1) // 2
 
 
+def csr_from_pairs(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+                   n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR (indptr, distances, ids) from (row, id, distance) pieces; rows by (distance, id)."""
+    q = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.intp)
+    ids = np.concatenate([p[1] for p in parts]).astype(np.intp) if parts else np.empty(0, np.intp)
+    dist = np.concatenate([p[2] for p in parts]) if parts else np.empty(0)
+    order = np.lexsort((ids, dist, q))
+    indptr = np.zeros(n_rows + 1, np.int64)
+    np.cumsum(np.bincount(q, minlength=n_rows), out=indptr[1:])
+    return indptr, dist[order], ids[order]
+
+
 def radius_blocked(model: ResidualModel, Q: ResidualPoints, P: ResidualPoints,
                    radius: np.ndarray, exclude_self: bool = False, n_workers: int = 1,
                    tile: int = TILE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -293,10 +305,4 @@ def radius_blocked(model: ResidualModel, Q: ResidualPoints, P: ResidualPoints,
         parts.append((a + qb.start, b + pb.start, np.sqrt(D[a, b])))
 
     parts = [p for state in _run(tasks, work, list, n_workers) for p in state]
-    q = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.intp)
-    ids = np.concatenate([p[1] for p in parts]).astype(np.intp) if parts else np.empty(0, np.intp)
-    dist = np.concatenate([p[2] for p in parts]) if parts else np.empty(0)
-    order = np.lexsort((ids, dist, q))
-    indptr = np.zeros(Q.n + 1, np.int64)
-    np.cumsum(np.bincount(q, minlength=Q.n), out=indptr[1:])
-    return indptr, dist[order], ids[order]
+    return csr_from_pairs(parts, Q.n)

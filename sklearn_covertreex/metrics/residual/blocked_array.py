@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .blocked import csr_from_pairs
 from .kernels import correlation_array
 from .statistics import ResidualModel, ResidualPoints
 
@@ -197,10 +198,4 @@ def radius_array(xp: ModuleType, model: ResidualModel, Q: ResidualPoints, P: Res
             a, b = xp.nonzero(hit)
             parts.append((_to_host(xp, a) + rows.start, _to_host(xp, b) + cols.start,
                           np.sqrt(_to_host(xp, d2[a, b]))))
-    q = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
-    ids = np.concatenate([p[1] for p in parts]).astype(np.intp) if parts else np.empty(0, np.intp)
-    dist = np.concatenate([p[2] for p in parts]) if parts else np.empty(0)
-    order = np.lexsort((ids, dist, q))
-    indptr = np.zeros(Q.n + 1, np.int64)
-    np.cumsum(np.bincount(q, minlength=Q.n), out=indptr[1:])
-    return indptr, dist[order], ids[order]
+    return csr_from_pairs(parts, Q.n)
