@@ -218,6 +218,15 @@ ENGINE_FOR: dict[tuple[str, str], str] = {
 }
 
 
+def check_choices(algorithm: Any, backend: Any) -> None:
+    """Raise ``ValueError`` naming the valid choices for an unknown algorithm or backend."""
+    for value, choices, what in ((algorithm, ALGORITHM_CHOICES, "algorithm"),
+                                 (backend, BACKEND_CHOICES, "backend")):
+        if value not in choices:
+            raise ValueError(f"Unknown {what} {value!r}; valid choices are: "
+                             + ", ".join(repr(c) for c in choices))
+
+
 def resolve_algorithm(algorithm: str, model: ResidualModel,
                       backend: str = "auto") -> tuple[str, str]:
     """The engine for ``algorithm`` on ``backend``, and the reason, for the diagnostics.
@@ -228,11 +237,7 @@ def resolve_algorithm(algorithm: str, model: ResidualModel,
         For an unknown name, ``"tree"`` on a backend without tree kernels, or
         ``"tree"`` with a kernel without a fast path.
     """
-    for value, choices, what in ((algorithm, ALGORITHM_CHOICES, "algorithm"),
-                                 (backend, BACKEND_CHOICES, "backend")):
-        if value not in choices:
-            raise ValueError(f"Unknown {what} {value!r}; valid choices are: "
-                             + ", ".join(repr(c) for c in choices))
+    check_choices(algorithm, backend)
     name = ENGINE_FOR.get((algorithm, backend))
     if name is None:
         raise ValueError(

@@ -12,9 +12,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..algo.residual import (
-    ALGORITHM_CHOICES,
-    BACKEND_CHOICES,
     build_index,
+    check_choices,
     engine,
     extend_index,
     residual_context,
@@ -173,11 +172,7 @@ class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
         if not np.isfinite(jitter) or jitter < 0:
             raise ValueError(f"jitter must be finite and >= 0, got {jitter!r}")
         INDUCING_SELECTIONS.check(self.inducing_selection)
-        for value, choices, what in ((self.algorithm, ALGORITHM_CHOICES, "algorithm"),
-                                     (self.backend, BACKEND_CHOICES, "backend")):
-            if value not in choices:
-                raise ValueError(f"Unknown {what} {value!r}; valid choices are: "
-                                 + ", ".join(repr(c) for c in choices))
+        check_choices(self.algorithm, self.backend)
 
     def _runtime(self, seed: int, n_jobs: int | None) -> Runtime:
         runtime = Runtime(
