@@ -7,11 +7,20 @@ variables; nothing in the package writes them.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 ENV_PREFIX = "COVERTREEX_"
+
+#: Integer fields: any ``numbers.Integral`` but bool is accepted and stored as ``int``.
+INT_FIELDS = ("prefix_base", "query_chunk_size", "seed", "n_jobs")
+
+
+def _is_int(value: object) -> bool:
+    """Whether ``value`` is a ``numbers.Integral`` (numpy integers included) but not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,12 @@ class Runtime:
         Threads used by the numba backend (``None`` or -1: all numba threads).
     diagnostics : bool
         Record per-phase timings and counters on built trees.
+
+    Notes
+    -----
+    The integer fields (``prefix_base``, ``query_chunk_size``, ``seed``,
+    ``n_jobs``) accept any :class:`numbers.Integral` but ``bool`` (numpy
+    integers included) and store it as a plain ``int``.
     """
 
     backend: str = "auto"
@@ -63,6 +78,13 @@ class Runtime:
     seed: int = 0
     n_jobs: int | None = None
     diagnostics: bool = False
+
+    def __post_init__(self) -> None:
+        """Store integer fields given as numpy integers as plain ``int``."""
+        for name in INT_FIELDS:
+            value = getattr(self, name)
+            if _is_int(value) and type(value) is not int:
+                object.__setattr__(self, name, int(value))
 
     def validate(self) -> Runtime:
         """Check every field; raise ``ValueError`` naming the valid choices.
@@ -82,13 +104,11 @@ class Runtime:
         registries.PREFIX_SCHEDULES.check(self.prefix_schedule)
         for name in ("prefix_base", "query_chunk_size"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if not _is_int(value) or value < 1:
                 raise ValueError(f"Runtime.{name} must be a positive int, got {value!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+        if not _is_int(self.seed) or self.seed < 0:
             raise ValueError(f"Runtime.seed must be a non-negative int, got {self.seed!r}")
-        if self.n_jobs is not None and (
-            isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or self.n_jobs == 0
-        ):
+        if self.n_jobs is not None and (not _is_int(self.n_jobs) or self.n_jobs == 0):
             raise ValueError(f"Runtime.n_jobs must be None or a non-zero int, got {self.n_jobs!r}")
         if not isinstance(self.diagnostics, bool):
             raise ValueError(f"Runtime.diagnostics must be a bool, got {self.diagnostics!r}")

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from sklearn_covertreex import Runtime
@@ -66,3 +67,35 @@ def test_package_never_writes_environ():
     pattern = re.compile(r"os\.environ(\[[^]]*\] *=[^=]|\.update|\.setdefault|\.pop)|os\.putenv")
     offenders = [p for p in root.rglob("*.py") if pattern.search(p.read_text())]
     assert offenders == []
+
+
+@pytest.mark.parametrize("field, value", [
+    ("seed", np.int64(3)), ("seed", np.uint8(0)), ("prefix_base", np.int32(8)),
+    ("query_chunk_size", np.int16(100)), ("n_jobs", np.int64(2)), ("n_jobs", np.int8(-1)),
+])
+def test_numpy_integers_are_accepted_and_stored_as_int(field, value):
+    rt = Runtime(**{field: value}).validate()
+    stored = getattr(rt, field)
+    assert type(stored) is int and stored == int(value)
+    assert rt == Runtime(**{field: int(value)})
+    assert hash(rt) == hash(Runtime(**{field: int(value)}))
+    assert type(getattr(rt.replace(**{field: value}), field)) is int
+
+
+@pytest.mark.parametrize("field, value", [
+    ("seed", True), ("prefix_base", False), ("n_jobs", True), ("seed", np.float64(3.0)),
+    ("seed", np.int64(-1)), ("prefix_base", np.int32(0)), ("n_jobs", np.int64(0)),
+    ("query_chunk_size", np.bool_(True)), ("seed", "3"),
+])
+def test_bools_floats_and_bad_numpy_integers_rejected(field, value):
+    with pytest.raises(ValueError, match=field):
+        Runtime(**{field: value}).validate()
+
+
+def test_numpy_seed_reaches_a_build():
+    from sklearn_covertreex import CoverTree
+
+    X = np.random.default_rng(0).standard_normal((50, 2))
+    a = CoverTree(Runtime(backend="numpy", seed=np.int64(3), n_jobs=np.int64(1))).fit(X)
+    b = CoverTree(Runtime(backend="numpy", seed=3, n_jobs=1)).fit(X)
+    np.testing.assert_array_equal(a.knn(X, 3)[1], b.knn(X, 3)[1])
