@@ -1,6 +1,6 @@
 """sklearn_covertreex: exact nearest neighbours on a parallel compressed cover tree."""
 
-from .api import CoverTree, QueryDiagnostics
+from .api import CoverTree, QueryDiagnostics, merge_knn
 from .core import TreeArrays, TreeInvariantError, check_invariants
 from .estimators import (
     CoverTreeKNeighborsClassifier,
@@ -26,4 +26,5 @@ __all__ = [
     "TreeInvariantError",
     "__version__",
     "check_invariants",
+    "merge_knn",
 ]

@@ -74,3 +74,18 @@ def check_radius(r: object, n_queries: int) -> np.ndarray:
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
         raise ValueError("radius must be finite and >= 0")
     return arr
+
+
+def check_ids(ids: object, n: int) -> np.ndarray:
+    """``n`` distinct non-negative integer ids, as int64 (``TypeError`` / ``ValueError``)."""
+    arr = np.asarray(ids)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"ids must be integers, got dtype {arr.dtype}")
+    arr = arr.astype(np.int64).ravel()
+    if arr.shape[0] != n:
+        raise ValueError(f"ids must have one entry per row ({n}), got {arr.shape[0]}")
+    if n and arr.min() < 0:
+        raise ValueError("ids must be non-negative")
+    if np.unique(arr).size != n:
+        raise ValueError("ids must not repeat")
+    return arr

@@ -9,16 +9,26 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_points, check_positive_int, check_radius
+from ._threads import resolve_n_jobs
+from ._validation import check_ids, check_points, check_positive_int, check_radius
 from .algo.batch import delete_ids, insert_points
 from .algo.batch.builder import empty_tree
-from .algo.query import knn_query, radius_query
+from .algo.query import (
+    drop_self_csr,
+    drop_self_knn,
+    knn_query,
+    merge_knn,
+    predecessor_knn,
+    radius_query,
+)
 from .algo.view import Context
-from .backends import get_backend
+from .backends import get_backend, require_tree
 from .core.invariants import check_invariants
 from .core.tree import TreeArrays
 from .metrics import get_metric
 from .runtime import Runtime
+
+__all__ = ["CoverTree", "QueryDiagnostics", "merge_knn"]
 
 
 @dataclass(frozen=True)
@@ -52,17 +62,25 @@ class QueryDiagnostics:
 
 
 class CoverTree:
-    """An immutable, persistent compressed cover tree (Euclidean).
+    """An immutable, persistent compressed cover tree, for any registered metric.
 
     ``fit``, ``insert`` and ``delete`` return a **new** tree and leave this
-    one valid and unchanged; ``knn`` and ``radius`` answer exact queries.
-    Dataset ids are consecutive integers: ``fit`` numbers its rows from 0,
-    each ``insert`` continues after the last id ever used.
+    one valid and unchanged; ``knn``, ``knn_self``, ``radius``,
+    ``radius_self`` and ``vecchia`` answer exact queries. Dataset ids are
+    integers: ``fit`` numbers its rows from 0 (or takes the ``ids`` given),
+    each ``insert`` continues after the largest id ever used.
 
     Parameters
     ----------
     runtime : Runtime, optional
         Backend and strategy choices; defaults to ``Runtime()``.
+    metric : str, default="euclidean"
+        A name registered in :data:`sklearn_covertreex.metrics.METRICS`;
+        the backend must have tree kernels for it.
+    metric_params : dict, optional
+        Keyword arguments of the metric's ``make_params`` (for
+        ``"residual_correlation"``: ``kind`` and ``n_features``, see
+        :meth:`~sklearn_covertreex.metrics.residual.ResidualModel.metric_params`).
 
     Examples
     --------
@@ -75,24 +93,49 @@ class CoverTree:
     [0, 1, 2, 3, 4]
     """
 
-    def __init__(self, runtime: Runtime | None = None, *, _arrays: TreeArrays | None = None,
-                 _n_features: int | None = None) -> None:
+    def __init__(self, runtime: Runtime | None = None, *, metric: str = "euclidean",
+                 metric_params: dict[str, Any] | None = None,
+                 _arrays: TreeArrays | None = None, _n_features: int | None = None) -> None:
         self.runtime = (Runtime() if runtime is None else runtime).validate()
+        self.metric = get_metric(metric).name
+        self.metric_params = dict(metric_params or {})
+        require_tree(self.runtime.backend, self.metric)
+        if _arrays is not None and _arrays.metric != self.metric:
+            raise ValueError(f"a {_arrays.metric!r} tree cannot be used as a {self.metric!r} tree")
         self._arrays = _arrays
         self._n_features = _n_features if _arrays is None else _arrays.n_features
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # trees pickled before metrics were a parameter were Euclidean
+        state.setdefault("metric", "euclidean")
+        state.setdefault("metric_params", {})
+        self.__dict__.update(state)
+
     # ------------------------------------------------------------------ helpers
-    def _ctx(self) -> Context:
-        return Context(get_backend(self.runtime.backend), get_metric("euclidean"), self.runtime)
+    def _make_params(self, n_columns: int) -> tuple[float, ...]:
+        """The metric's parameter vector for new rows of ``n_columns`` entries."""
+        return get_metric(self.metric).make_params(n_columns, **self.metric_params)
+
+    def _ctx(self, params: tuple[float, ...] | None = None) -> Context:
+        """Kernels, metric, parameters (default: the fitted tree's) and resolved threads."""
+        params = self.arrays.metric_params if params is None else params
+        return Context(get_backend(self.runtime.backend, self.metric), get_metric(self.metric),
+                       params, self.runtime, resolve_n_jobs(self.runtime.n_jobs))
 
     def _new(self, arrays: TreeArrays) -> CoverTree:
-        return CoverTree(self.runtime, _arrays=arrays)
+        return CoverTree(self.runtime, metric=self.metric, metric_params=self.metric_params,
+                         _arrays=arrays)
+
+    def with_runtime(self, runtime: Runtime) -> CoverTree:
+        """The same tree (arrays shared, nothing copied) under other runtime choices."""
+        return CoverTree(runtime, metric=self.metric, metric_params=self.metric_params,
+                         _arrays=self._arrays, _n_features=self._n_features)
 
     @property
     def arrays(self) -> TreeArrays:
         """The flat arrays of the tree (read-only)."""
         if self._arrays is None:
-            return empty_tree(self._n_features or 0, "euclidean")
+            return empty_tree(self.metric, self._make_params(self._n_features or 0))
         return self._arrays
 
     @property
@@ -102,7 +145,7 @@ class CoverTree:
 
     @property
     def n_features(self) -> int | None:
-        """Dimension of the points (None before the first fit or insert)."""
+        """Width of the rows (None before the first fit or insert)."""
         return self._n_features
 
     @property
@@ -115,23 +158,30 @@ class CoverTree:
 
     def __repr__(self) -> str:
         return (f"CoverTree(n_points={self.n_points}, n_features={self._n_features}, "
-                f"backend={self.runtime.backend!r})")
+                f"metric={self.metric!r}, backend={self.runtime.backend!r})")
 
     # ----------------------------------------------------------------- building
-    def fit(self, X: Any, *, progress: Callable[[int], object] | None = None) -> CoverTree:
-        """Build a new tree on the rows of ``X`` (ids 0 to n - 1).
+    def fit(self, X: Any, ids: Any = None, *,
+            progress: Callable[[int], object] | None = None) -> CoverTree:
+        """Build a new tree on the rows of ``X``.
 
         Parameters
         ----------
         X : array-like of shape (n, d)
             Finite real points (float32 input is upcast to float64).
+        ids : array-like of shape (n,), optional
+            Distinct non-negative integer ids of the rows (e.g. a shard's
+            global row numbers); by default ``0 .. n - 1``.
         progress : callable, optional
             Called with the number of rows inserted after each batch (e.g. a
             ``tqdm`` bar's ``update``).
         """
         X = check_points(X)
-        base = empty_tree(X.shape[1], "euclidean")
-        return self._new(insert_points(self._ctx(), base, X, progress=progress))
+        if ids is not None:
+            ids = check_ids(ids, X.shape[0])
+        ctx = self._ctx(self._make_params(X.shape[1]))
+        base = empty_tree(self.metric, ctx.params)
+        return self._new(insert_points(ctx, base, X, ids, progress=progress))
 
     def insert(self, X: Any, *, progress: Callable[[int], object] | None = None) -> CoverTree:
         """Return a new tree with the rows of ``X`` added (batch insertion).
@@ -140,8 +190,9 @@ class CoverTree:
         is as in :meth:`fit`.
         """
         X = check_points(X, n_features=self._n_features)
-        base = self.arrays if self._arrays is not None else empty_tree(X.shape[1], "euclidean")
-        return self._new(insert_points(self._ctx(), base, X, progress=progress))
+        if self._arrays is None:
+            return self.fit(X, progress=progress)
+        return self._new(insert_points(self._ctx(), self._arrays, X, progress=progress))
 
     def delete(self, ids: Any) -> CoverTree:
         """Return a new tree without the given dataset ids.
@@ -172,12 +223,21 @@ class CoverTree:
         return self._new(delete_ids(self._ctx(), tree, arr))
 
     # ------------------------------------------------------------------ queries
-    def _check_query(self, Q: Any) -> np.ndarray:
+    def _check_query(self, Q: Any, check_input: bool) -> np.ndarray:
         if self.n_points == 0:
             raise ValueError("the tree is empty; fit or insert points first")
+        if not check_input:
+            return Q
         return check_points(Q, name="Q", n_features=self._n_features, allow_empty=True)
 
-    def knn(self, Q: Any, k: int, *, return_diagnostics: bool = False):
+    def _check_k(self, k: Any, n_available: int) -> int:
+        k = check_positive_int(k, "k")
+        if k > n_available:
+            raise ValueError(f"k={k} is larger than the number of points ({n_available})")
+        return k
+
+    def knn(self, Q: Any, k: int, *, return_diagnostics: bool = False,
+            check_input: bool = True):
         """Exact k nearest neighbours of every row of ``Q``.
 
         Parameters
@@ -187,6 +247,9 @@ class CoverTree:
         return_diagnostics : bool, default=False
             Also return a :class:`QueryDiagnostics` (time, distance
             evaluations and pruned nodes per query).
+        check_input : bool, default=True
+            Validate ``Q``; pass False only for a C-ordered finite float64
+            array of the right width that the caller has already checked.
 
         Returns
         -------
@@ -196,10 +259,8 @@ class CoverTree:
         diagnostics : QueryDiagnostics
             Only if ``return_diagnostics``.
         """
-        Q = self._check_query(Q)
-        k = check_positive_int(k, "k")
-        if k > self.n_points:
-            raise ValueError(f"k={k} is larger than the number of points ({self.n_points})")
+        Q = self._check_query(Q, check_input)
+        k = self._check_k(k, self.n_points)
         t0 = time.perf_counter()
         d, i, evaluations, pruned = knn_query(self._ctx(), self.arrays, Q, k)
         seconds = time.perf_counter() - t0
@@ -208,8 +269,34 @@ class CoverTree:
             return d, i, QueryDiagnostics(seconds, evaluations, pruned)
         return d, i
 
-    def radius(self, Q: Any, r: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def fitted_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """The live ids (ascending) and their stored rows."""
+        ids = self.arrays.live_ids()
+        return ids, np.ascontiguousarray(self.arrays.points[self.arrays.node_of_id()[ids]])
+
+    def knn_self(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k nearest neighbours of every stored id, the id itself excluded.
+
+        Rows follow the live ids in ascending order (``0 .. n - 1`` after a
+        ``fit`` without deletions). Exact duplicates of a point are its
+        neighbours at distance 0.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_points, k), float64
+        ids : ndarray of shape (n_points, k), intp
+        """
+        k = self._check_k(k, self.n_points - 1)
+        ids, rows = self.fitted_rows()
+        d, i = self.knn(rows, k + 1, check_input=False)
+        return drop_self_knn(d, i, ids)
+
+    def radius(self, Q: Any, r: Any, *,
+               check_input: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every id within distance ``r`` (inclusive) of each row of ``Q``.
+
+        ``r`` is a scalar or one radius per query; ``check_input`` is as in
+        :meth:`knn`.
 
         Returns
         -------
@@ -217,10 +304,36 @@ class CoverTree:
         distances : ndarray, float64, ascending within each row
         ids : ndarray, intp
         """
-        Q = self._check_query(Q)
+        Q = self._check_query(Q, check_input)
         r = check_radius(r, Q.shape[0])
         indptr, d, i = radius_query(self._ctx(), self.arrays, Q, r)
         return indptr, d, i.astype(np.intp, copy=False)
+
+    def radius_self(self, r: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`radius` of every stored id (rows as in :meth:`knn_self`), itself excluded."""
+        ids, rows = self.fitted_rows()
+        return drop_self_csr(*self.radius(rows, r, check_input=False), ids)
+
+    def vecchia(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each stored id's k nearest ids among the smaller ones (Vecchia predecessors).
+
+        Rows follow the live ids in ascending order; row ``i`` holds the k
+        nearest of the ids before it, ascending, padded with id -1 and
+        distance inf where there are fewer. Built from persistent prefix
+        trees (:func:`~sklearn_covertreex.algo.query.predecessor_knn`).
+
+        Returns
+        -------
+        distances : ndarray of shape (n_points, k), float64
+        ids : ndarray of shape (n_points, k), intp
+        """
+        k = check_positive_int(k, "k")
+        if self.n_points == 0:
+            raise ValueError("the tree is empty; fit or insert points first")
+        ids, rows = self.fitted_rows()
+        d, i, _ = predecessor_knn(self._ctx(), rows, k)
+        i = np.where(i >= 0, ids[np.maximum(i, 0)], -1)
+        return d, i.astype(np.intp, copy=False)
 
     def check(self) -> None:
         """Run :func:`check_invariants` on this tree."""

@@ -7,6 +7,7 @@ import pytest
 
 from sklearn_covertreex import CoverTree
 from sklearn_covertreex.backends import KERNELS, get_backend
+from sklearn_covertreex.metrics import get_metric
 
 
 @pytest.mark.parametrize("name", ["numpy", "numba", "auto"])
@@ -21,9 +22,14 @@ def test_unknown_backend_names_choices():
         get_backend("cuda")
 
 
+def _metric(tree):
+    return get_metric(tree.metric).kernel(tree.arrays.metric_params)
+
+
 def _tree_args(tree):
     a = tree.arrays
-    return (a.points, a.radius, a.parent_dist, a.child_ptr, a.children, a.id_ptr, a.ids, a.root)
+    return (_metric(tree), a.points, a.radius, a.parent_dist, a.child_ptr, a.children, a.id_ptr,
+            a.ids, a.root)
 
 
 def test_numba_kernels_accept_readonly_float32_fortran():
@@ -66,11 +72,53 @@ def test_numpy_and_numba_kernels_agree_on_queries():
     np.testing.assert_array_equal(p1, p2)
     r = np.full(30, 0.4)
     a = tree.arrays
-    rargs = (a.points, a.radius, a.parent_dist, a.child_ptr, a.children, a.id_ptr, a.ids, a.root)
+    rargs = _tree_args(tree)
     np.testing.assert_array_equal(nb.radius_count(*rargs, Q, r), npb.radius_count(*rargs, Q, r))
-    t1 = nb.traverse_sparse(a.points, a.level, a.radius, a.parent_dist, a.child_ptr, a.children,
+    t1 = nb.traverse_sparse(_metric(tree), a.points, a.level, a.radius, a.parent_dist, a.child_ptr, a.children,
                             a.root, Q)
-    t2 = npb.traverse_sparse(a.points, a.level, a.radius, a.parent_dist, a.child_ptr, a.children,
+    t2 = npb.traverse_sparse(_metric(tree), a.points, a.level, a.radius, a.parent_dist, a.child_ptr, a.children,
                              a.root, Q)
     for u, v in zip(t1, t2, strict=True):
         np.testing.assert_array_equal(u, v)
+
+
+@pytest.mark.parametrize("name", ["numpy", "numba"])
+def test_kernels_refuse_rows_of_another_metric(name):
+    backend = get_backend(name)
+    tree = CoverTree().fit(np.random.default_rng(2).normal(size=(50, 3)))
+    args = _tree_args(tree)
+    with pytest.raises(ValueError, match="width"):
+        backend.knn(*args, np.zeros((4, 5)), 2)  # 5 columns: not this tree's rows
+    with pytest.raises(ValueError, match="metric code"):
+        backend.distances_to_point((7, np.array([3.0])), np.zeros((2, 3)), np.zeros(3))
+
+
+def test_numpy_tree_kernels_refuse_the_residual_metric():
+    residual = get_metric("residual_correlation").kernel((3.0, 0.0, 1.0))
+    with pytest.raises(ValueError, match="Euclidean metric only"):
+        get_backend("numpy").distances_to_point(residual, np.zeros((2, 3)), np.zeros(3))
+    with pytest.raises(ValueError, match="no tree kernels"):
+        get_backend("numpy", "residual_correlation")
+
+
+def test_kernel_list_comes_from_the_contract():
+    from sklearn_covertreex.backends.contract import TreeKernels
+
+    assert "knn" in KERNELS and "traverse_sparse" in KERNELS and "threads" in KERNELS
+    for name in KERNELS:
+        assert getattr(TreeKernels, name).__doc__, name
+
+
+def test_correlation_versions_agree():
+    from sklearn_covertreex.metrics.residual.correlation import (
+        CUDA_CORRELATION,
+        correlation,
+        correlation_array,
+    )
+
+    r2 = np.concatenate([[0.0], np.logspace(-12, 3, 200)])
+    for kind in range(4):
+        scalar = np.array([correlation(kind, v) for v in r2])
+        np.testing.assert_allclose(correlation_array(np, kind, r2), scalar, rtol=1e-14, atol=0)
+    # the CUDA C version is compiled and compared on a GPU (tests/test_residual.py)
+    assert "g = exp(-0.5 * r2);" in CUDA_CORRELATION

@@ -403,7 +403,7 @@ def test_array_backends_exact(backend, kernel):
 
 
 def test_array_backend_blocks_and_predecessor_padding():
-    from sklearn_covertreex.metrics.residual.blocked_array import knn_array
+    from sklearn_covertreex.engines.residual_array import knn_array
 
     X = _data(230)
     est = _fit(X, None, "brute")
@@ -479,7 +479,7 @@ def test_pandas_feature_names():
 @pytest.mark.parametrize("n_workers", [1, 3, 5])
 def test_brute_engine_worker_counts(n_workers):
     """Private heaps of any number of workers merge to the exact answer."""
-    from sklearn_covertreex.metrics.residual.blocked import knn_blocked_self, vecchia_blocked
+    from sklearn_covertreex.engines.residual_blocked import knn_blocked_self, vecchia_blocked
 
     X = _data(700)
     est = ResidualCoverTreeNeighbors(n_neighbors=6, inducing_points=40, random_state=0).fit(X)

@@ -10,10 +10,10 @@ from collections.abc import Callable
 
 from .._registry import Registry
 from ..backends import BACKENDS
-from .batch.schedule import doubling_schedule, single_schedule
 from .conflict import conflict_dense, conflict_grid, conflict_segmented, conflict_tree
 from .mis import luby
 from .order import hilbert_order, natural_order, random_order
+from .schedule import doubling_schedule, single_schedule
 from .traverse import traverse_dense, traverse_sparse
 
 TRAVERSALS: Registry[Callable] = Registry("traversal")

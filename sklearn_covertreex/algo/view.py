@@ -1,21 +1,28 @@
-"""Read-only view of the arrays a traversal kernel needs."""
+"""What every strategy receives: the :class:`Context`, and a :class:`TreeView` of the tree."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from types import ModuleType
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from ..metrics.base import KernelMetric, Metric
+
+if TYPE_CHECKING:
+    from ..backends.contract import TreeKernels
+    from ..runtime import Runtime
 
 
 @dataclass(frozen=True)
 class TreeView:
-    """Points, levels and child CSR of a (possibly unfinished) tree.
+    """Points, levels, parents and child CSR of a (possibly unfinished) tree.
 
     Attributes
     ----------
-    points : ndarray (n_nodes, d)
+    points : ndarray (n_nodes, row width)
     level : ndarray (n_nodes,) int64
+    parent : ndarray (n_nodes,) int64, -1 at the root
     radius : ndarray (n_nodes,) float64, exact subtree radii
     parent_dist : ndarray (n_nodes,) float64, distance to the parent (0 at the root)
     child_ptr, children : CSR of children, sorted by level (highest first)
@@ -24,6 +31,7 @@ class TreeView:
 
     points: np.ndarray
     level: np.ndarray
+    parent: np.ndarray
     radius: np.ndarray
     parent_dist: np.ndarray
     child_ptr: np.ndarray
@@ -33,11 +41,33 @@ class TreeView:
 
 @dataclass(frozen=True)
 class Context:
-    """What every strategy receives: the backend module, the metric and the runtime."""
+    """The tree kernels, the metric with its parameters, the runtime and the thread count.
 
-    backend: ModuleType
-    metric: object
-    runtime: object
+    Attributes
+    ----------
+    backend : TreeKernels
+        The tree-kernel package of the runtime's backend.
+    metric : Metric
+        The metric of the tree's rows.
+    params : tuple of float
+        The metric's parameter vector for these rows (``params[0]``: row width).
+    runtime : Runtime
+        Strategy choices and seed.
+    n_threads : int
+        Threads for the kernels (``runtime.n_jobs`` resolved once, at the call).
+    kernel_metric : (int, ndarray)
+        ``(metric.code, params)``, what the kernels take (derived).
+    """
+
+    backend: TreeKernels
+    metric: Metric
+    params: tuple[float, ...]
+    runtime: Runtime
+    n_threads: int
+    kernel_metric: KernelMetric = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kernel_metric", self.metric.kernel(self.params))
 
 
 def child_csr(parent: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

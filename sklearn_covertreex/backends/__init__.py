@@ -1,63 +1,129 @@
-"""Kernel backends behind one registry.
+"""Backends behind one registry; each entry declares what it provides.
 
-A backend is a module exposing the kernel functions listed in
-:data:`KERNELS`, all with the same signatures and results. ``numpy`` is the
-readable reference, ``numba`` the default on CPU. A GPU backend (jax, cupy)
-is added as one module plus one registry line here.
+A backend may provide **tree kernels** (a package implementing
+:class:`~.contract.TreeKernels` for some metrics) and a **residual brute
+force** (an engine of :mod:`sklearn_covertreex.engines`). ``numpy`` is the
+readable reference, ``numba`` the default on CPU, ``cupy`` runs the
+residual brute force on NVIDIA GPUs. Adding a backend is one package (or
+engine) plus one registry line here; callers ask the registry, never test
+names.
 """
 
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from types import ModuleType
 
 from .._registry import Registry
-
-#: Kernel functions every backend module provides.
-KERNELS = (
-    "traverse_sparse",
-    "find_parents",
-    "pair_distances",
-    "distances_to_point",
-    "conflict_dense",
-    "conflict_tree",
-    "conflict_cells",
-    "luby_mis",
-    "subtree_radii",
-    "update_radii",
-    "knn",
-    "radius_count",
-    "radius_fill",
-)
-
-#: name -> (module path, extra to install if it is missing)
-BACKENDS: Registry[tuple[str, str | None]] = Registry("backend")
-BACKENDS.register("auto", ("", None))
-BACKENDS.register("numpy", ("sklearn_covertreex.backends.numpy_backend", None))
-BACKENDS.register("numba", ("sklearn_covertreex.backends.numba_backend", "numba"))
+from .contract import KERNELS, TreeKernels
 
 
-def get_backend(name: str) -> ModuleType:
-    """Import and return the backend module registered under ``name``.
+@dataclass(frozen=True)
+class Backend:
+    """What a backend provides.
+
+    Attributes
+    ----------
+    name : str
+        Registry name.
+    tree_kernels : str or None
+        Import path of its tree-kernel package (None: no tree kernels).
+    tree_metrics : tuple of str
+        Metrics its tree kernels implement.
+    residual_brute : str or None
+        Name of its residual-correlation brute-force engine.
+    extra : str or None
+        The package extra that installs its optional dependency.
+    """
+
+    name: str
+    tree_kernels: str | None = None
+    tree_metrics: tuple[str, ...] = ()
+    residual_brute: str | None = None
+    extra: str | None = None
+
+    def provides_tree(self, metric: str) -> bool:
+        """Whether its tree kernels implement ``metric``."""
+        return self.tree_kernels is not None and metric in self.tree_metrics
+
+
+#: name -> Backend; "auto" stands for the first of AUTO_ORDER that imports.
+BACKENDS: Registry[Backend] = Registry("backend")
+BACKENDS.register("auto", Backend("auto"))
+BACKENDS.register("numba", Backend(
+    "numba", "sklearn_covertreex.backends.numba", ("euclidean", "residual_correlation"),
+    residual_brute="brute"))
+BACKENDS.register("numpy", Backend(
+    "numpy", "sklearn_covertreex.backends.numpy", ("euclidean",),
+    residual_brute="brute-numpy"))
+BACKENDS.register("cupy", Backend("cupy", residual_brute="brute-cupy", extra="cupy"))
+
+#: What "auto" means, in order of preference.
+AUTO_ORDER = ("numba", "numpy")
+
+
+def import_extra(module: str, extra: str | None, what: str) -> ModuleType:
+    """Import ``module``; an ``ImportError`` names ``what`` needs it and the extra to install.
+
+    Parameters
+    ----------
+    module : str
+        Module to import.
+    extra : str or None
+        The package extra that provides it (``pip install 'sklearn_covertreex[extra]'``).
+    what : str
+        What needs it, for the message (e.g. ``"backend 'cupy'"``).
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        hint = f" (install it with: pip install 'sklearn_covertreex[{extra}]')" if extra else ""
+        raise ImportError(f"{what} is not available: {exc}{hint}") from exc
+
+
+def resolve_backend(name: str) -> Backend:
+    """The registry entry of ``name``, with ``"auto"`` replaced by the backend it means."""
+    BACKENDS.check(name)
+    if name != "auto":
+        return BACKENDS.get(name)
+    for candidate in AUTO_ORDER:
+        entry = BACKENDS.get(candidate)
+        try:
+            importlib.import_module(entry.tree_kernels or "")
+        except ImportError:
+            continue
+        return entry
+    raise ImportError("no backend with tree kernels can be imported")  # numpy always can
+
+
+def require_tree(name: str, metric: str) -> Backend:
+    """The backend ``name`` means; ``ValueError`` unless it has tree kernels for ``metric``."""
+    entry = resolve_backend(name)
+    if not entry.provides_tree(metric):
+        able = [b for b in BACKENDS.names() if BACKENDS.get(b).provides_tree(metric)]
+        raise ValueError(
+            f"backend {name!r} has no tree kernels for the {metric!r} metric; "
+            f"backends with tree kernels for it: {', '.join(map(repr, ['auto', *able]))}"
+        )
+    return entry
+
+
+def get_backend(name: str, metric: str = "euclidean") -> TreeKernels:
+    """Import and return the tree-kernel package of backend ``name`` for ``metric``.
 
     ``"auto"`` returns numba when it can be imported, else numpy.
 
     Raises
     ------
     ValueError
-        If ``name`` is not a registered backend.
+        If ``name`` is not a registered backend or has no tree kernels for ``metric``.
     ImportError
         If the backend's optional dependency is missing (names the extra).
     """
-    BACKENDS.check(name)
-    if name == "auto":
-        try:
-            return get_backend("numba")
-        except ImportError:
-            return get_backend("numpy")
-    module_path, extra = BACKENDS.get(name)
-    try:
-        return importlib.import_module(module_path)
-    except ImportError as exc:
-        hint = f" (install it with: pip install 'sklearn_covertreex[{extra}]')" if extra else ""
-        raise ImportError(f"backend {name!r} is not available: {exc}{hint}") from exc
+    entry = require_tree(name, metric)
+    return import_extra(entry.tree_kernels, entry.extra, f"backend {entry.name!r}")  # type: ignore[return-value]
+
+
+__all__ = ["AUTO_ORDER", "BACKENDS", "KERNELS", "Backend", "get_backend", "import_extra",
+           "require_tree", "resolve_backend"]

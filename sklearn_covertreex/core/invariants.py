@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy.spatial import cKDTree
 
@@ -19,15 +21,15 @@ def _fail(message: str) -> None:
 def _pair_dist(tree: TreeArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     from ..metrics import get_metric
 
-    return get_metric(tree.metric).pairwise_rows(tree.points, a, b)
+    return get_metric(tree.metric).pairwise_rows(tree.metric_params, tree.points, a, b)
 
 
 def _atol2(tree: TreeArrays, a: np.ndarray, b: np.ndarray) -> np.ndarray | float:
     """Rounding slack on squared distances ``d(a, b)^2`` computed two ways (0: none)."""
     from ..metrics import get_metric
 
-    slack = getattr(get_metric(tree.metric), "rounding_atol2", None)
-    return 0.0 if slack is None else slack(tree.points, a, b)
+    slack = get_metric(tree.metric).rounding_atol2
+    return 0.0 if slack is None else slack(tree.metric_params, tree.points, a, b)
 
 
 def _exceeds(d: np.ndarray, bound: np.ndarray, atol2: np.ndarray | float) -> np.ndarray:
@@ -41,7 +43,7 @@ def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol2: np.ndarray | float)
     return bool(np.all(np.abs(a * a - b * b) <= 2 * rtol * np.maximum(a, b) ** 2 + atol2))
 
 
-def check_invariants(tree: TreeArrays, *, rtol: float = 1e-9) -> None:
+def check_invariants(tree: TreeArrays | Any, *, rtol: float = 1e-9) -> None:
     """Verify a compressed cover tree; raise :class:`TreeInvariantError` if invalid.
 
     Checks, with a numpy implementation independent of the builders:
@@ -57,11 +59,13 @@ def check_invariants(tree: TreeArrays, *, rtol: float = 1e-9) -> None:
 
     Parameters
     ----------
-    tree : TreeArrays
-        The tree to check.
+    tree : TreeArrays or CoverTree
+        The tree to check (a :class:`~sklearn_covertreex.CoverTree` is
+        checked through its ``arrays``).
     rtol : float
         Relative tolerance for comparing stored distances with recomputed ones.
     """
+    tree = getattr(tree, "arrays", tree)
     n = tree.n_nodes
     if n == 0:
         if tree.ids.shape[0] != 0 or tree.root != -1:
@@ -70,8 +74,10 @@ def check_invariants(tree: TreeArrays, *, rtol: float = 1e-9) -> None:
     for name in ("level", "parent", "parent_dist", "radius"):
         if getattr(tree, name).shape != (n,):
             _fail(f"{name} has shape {getattr(tree, name).shape}, expected ({n},)")
-    if tree.points.ndim not in (2, 3) or tree.points.shape[0] != n:
-        _fail("points must be (n_nodes, n_features) or packed rows (n_nodes, 1, D)")
+    if tree.points.ndim != 2 or tree.points.shape[0] != n:
+        _fail("points must be (n_nodes, row width)")
+    if tree.points.shape[1] != int(tree.metric_params[0]):
+        _fail("rows are not as wide as metric_params[0] says")
     if not np.all(np.isfinite(tree.points)):
         _fail("points must be finite")
     parent, level = tree.parent, tree.level

@@ -7,7 +7,10 @@ from typing import Any
 
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+#: Metrics whose rows changed layout between format versions 1 and 2.
+_V1_RESIDUAL = "residual_correlation"
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -32,6 +35,10 @@ class TreeArrays:
     highest first. The dataset ids stored at ``v`` (one, or several for exact
     duplicates) are ``ids[id_ptr[v]:id_ptr[v + 1]]``.
 
+    Rows are stored as the metric ``metric`` computes distances on them, with
+    the parameter vector ``metric_params`` (``metric_params[0]`` is the row
+    width; see :mod:`sklearn_covertreex.metrics`).
+
     All arrays are read-only: a tree is never modified in place; insertion
     and deletion build a new one.
     """
@@ -48,9 +55,13 @@ class TreeArrays:
     root: int
     n_ids_total: int
     metric: str = "euclidean"
+    metric_params: tuple[float, ...] = ()
     diagnostics: dict[str, Any] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        if not self.metric_params:
+            object.__setattr__(self, "metric_params", (float(self.points.shape[-1]),))
+        object.__setattr__(self, "metric_params", tuple(float(v) for v in self.metric_params))
         for name in (
             "points", "level", "parent", "parent_dist", "radius",
             "child_ptr", "children", "id_ptr", "ids",
@@ -69,7 +80,7 @@ class TreeArrays:
 
     @property
     def n_features(self) -> int:
-        """Length of a stored point (for packed residual rows, of the packed row)."""
+        """Width of a stored row (for the residual metric, of the packed row)."""
         return int(self.points.shape[-1])
 
     def node_of_id(self) -> np.ndarray:
@@ -90,7 +101,9 @@ class TreeArrays:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         version = state.pop("_format_version", None)
-        if version != FORMAT_VERSION:
+        if version == 1:
+            state = _upgrade_v1(state)
+        elif version != FORMAT_VERSION:
             raise ValueError(
                 f"Cannot load a tree stored with format version {version}; "
                 f"this version reads format {FORMAT_VERSION}"
@@ -98,3 +111,22 @@ class TreeArrays:
         for key, value in state.items():
             object.__setattr__(self, key, value)
         self.__post_init__()
+
+
+def _upgrade_v1(state: dict[str, Any]) -> dict[str, Any]:
+    """Format 1 -> 2: metric parameters become a field of the tree.
+
+    Format 1 stored residual-correlation rows as ``(n, 1, 3 + d + m)`` arrays
+    ``[kind, d, s, z, w]``; format 2 stores ``(n, 1 + d + m)`` rows
+    ``[s, z, w]`` with ``(1 + d + m, kind, d)`` as parameters.
+    """
+    state = dict(state)
+    points = np.asarray(state["points"])
+    if state.get("metric") == _V1_RESIDUAL and points.ndim == 3:
+        rows = points[:, 0, :]
+        kind, dim = (float(rows[0, 0]), float(rows[0, 1])) if rows.shape[0] else (0.0, 0.0)
+        state["points"] = np.ascontiguousarray(rows[:, 2:])
+        state["metric_params"] = (float(rows.shape[1] - 2), kind, dim)
+    else:
+        state["metric_params"] = (float(points.shape[-1]),)
+    return state

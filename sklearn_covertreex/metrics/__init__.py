@@ -1,54 +1,28 @@
-"""Metric protocol and registry.
+"""Metrics, one module each, behind one registry.
 
-A metric knows how to compute distances between rows of a point array with
-plain numpy (the reference every kernel is tested against) and whether it
-exposes coordinates (strategies such as the grid conflict graph need them).
+Each metric module defines a :class:`~.base.Metric` (name, code, flags,
+numpy reference, compiled distance, parameter and conversion hooks). The
+compiled kernels dispatch on the metric's code (see
+:mod:`sklearn_covertreex.backends.numba.distance`); everything else looks
+metrics up here by name. Adding a metric is one module plus one line below
+and one line in each backend's distance seam.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
-
-import numpy as np
-
 from .._registry import Registry
-
-
-class Metric(Protocol):
-    """What tree code needs from a metric."""
-
-    name: str
-    has_coordinates: bool
-
-    def pairwise_rows(self, points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Distances ``d(points[a[i]], points[b[i]])`` for paired index arrays."""
-        ...
-
-
-class Euclidean:
-    """Euclidean distance, computed as ``sqrt(sum((a - b) ** 2))`` (no GEMM trick)."""
-
-    name = "euclidean"
-    has_coordinates = True
-
-    def pairwise_rows(self, points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        diff = points[a] - points[b]
-        return np.sqrt(np.einsum("ij,ij->i", diff, diff))
-
+from . import euclidean
+from .base import KernelMetric, Metric, kernel_metric
+from .residual import metric as residual_correlation
 
 METRICS: Registry[Metric] = Registry("metric")
-METRICS.register("euclidean", Euclidean())
-
-
-def _register_residual() -> None:
-    from .residual.metric import ResidualCorrelation
-
-    METRICS.register("residual_correlation", ResidualCorrelation())
-
-
-_register_residual()
+METRICS.register(euclidean.NAME, euclidean.METRIC)
+METRICS.register(residual_correlation.NAME, residual_correlation.METRIC)
 
 
 def get_metric(name: str) -> Metric:
     """Return the metric registered under ``name``."""
     return METRICS.get(name)
+
+
+__all__ = ["METRICS", "KernelMetric", "Metric", "get_metric", "kernel_metric"]

@@ -2,6 +2,5 @@
 
 from .delete import delete_ids
 from .insert import insert_points
-from .schedule import doubling_schedule, single_schedule
 
-__all__ = ["delete_ids", "doubling_schedule", "insert_points", "single_schedule"]
+__all__ = ["delete_ids", "insert_points"]

@@ -78,10 +78,10 @@ class TreeBuilder:
         ids: np.ndarray,
     ) -> np.ndarray:
         """Append new leaves (one dataset id each), update ancestor radii; return nodes."""
-        parent_dist = ctx.backend.pair_distances(points, np.arange(points.shape[0]),
-                                                 self.points, parent)
+        parent_dist = ctx.backend.pair_distances(ctx.kernel_metric, points,
+                                                 np.arange(points.shape[0]), self.points, parent)
         nodes = self._append(points, level, parent, None, parent_dist)
-        ctx.backend.update_radii(self.points, self.parent, self.radius, nodes)
+        ctx.backend.update_radii(ctx.kernel_metric, self.points, self.parent, self.radius, nodes)
         self.add_ids(nodes, ids)
         return nodes
 
@@ -120,13 +120,12 @@ class TreeBuilder:
         if self._view is None:
             n = self.n
             child_ptr, children = child_csr(self.parent[:n], self.level[:n])
-            self._view = TreeView(self.points[:n], self.level[:n], self.radius[:n],
-                                  self.parent_dist[:n], child_ptr, children, self.root)
+            self._view = TreeView(self.points[:n], self.level[:n], self.parent[:n],
+                                  self.radius[:n], self.parent_dist[:n], child_ptr, children,
+                                  self.root)
         return self._view
 
-    def finalize(
-        self, ctx: Context, metric_name: str, diagnostics: dict[str, Any] | None
-    ) -> TreeArrays:
+    def finalize(self, ctx: Context, diagnostics: dict[str, Any] | None) -> TreeArrays:
         """Freeze into a new :class:`TreeArrays`.
 
         Nodes are renumbered in breadth-first order with the children of each
@@ -148,7 +147,7 @@ class TreeBuilder:
         nonroot = np.flatnonzero(parent >= 0)
         if nonroot.size:
             parent_dist[nonroot] = ctx.backend.pair_distances(
-                points, nonroot, points, parent[nonroot]
+        ctx.kernel_metric, points, nonroot, points, parent[nonroot]
             )
         id_nodes = np.concatenate(self._id_nodes) if self._id_nodes else np.empty(0, np.int64)
         id_nodes = new_index[id_nodes]
@@ -161,7 +160,7 @@ class TreeBuilder:
             points=points, level=level, parent=parent, parent_dist=parent_dist, radius=radius,
             child_ptr=child_ptr, children=children, id_ptr=id_ptr, ids=ids,
             root=int(new_index[self.root]), n_ids_total=int(self.n_ids_total),
-            metric=metric_name, diagnostics=diagnostics,
+            metric=ctx.metric.name, metric_params=ctx.params, diagnostics=diagnostics,
         )
 
 
@@ -183,14 +182,12 @@ def bfs_order(child_ptr: np.ndarray, children: np.ndarray, root: int) -> np.ndar
     return order
 
 
-def empty_tree(row_shape: int | tuple[int, ...], metric_name: str,
-               n_ids_total: int = 0) -> TreeArrays:
-    """A tree with no nodes; ``row_shape`` is the shape of one stored point."""
+def empty_tree(metric_name: str, params: tuple[float, ...], n_ids_total: int = 0) -> TreeArrays:
+    """A tree with no nodes, for rows of the metric's parameters (``params[0]``: row width)."""
     z = np.empty(0, dtype=np.int64)
-    row_shape = (row_shape,) if isinstance(row_shape, int) else tuple(row_shape)
     return TreeArrays(
-        points=np.empty((0, *row_shape)), level=z, parent=z, parent_dist=np.empty(0),
+        points=np.empty((0, int(params[0]))), level=z, parent=z, parent_dist=np.empty(0),
         radius=np.empty(0), child_ptr=np.zeros(1, np.int64), children=z,
         id_ptr=np.zeros(1, np.int64), ids=z, root=-1, n_ids_total=n_ids_total,
-        metric=metric_name,
+        metric=metric_name, metric_params=tuple(params),
     )

@@ -21,7 +21,7 @@ from .insert import _Stats, insert_rows
 
 def delete_ids(ctx: Context, tree: TreeArrays, ids: np.ndarray) -> TreeArrays:
     """Return a new tree without the dataset ``ids`` (validated by the caller)."""
-    with ctx.backend.threads(ctx.runtime.n_jobs):
+    with ctx.backend.threads(ctx.n_threads):
         return _delete(ctx, tree, ids)
 
 
@@ -35,7 +35,7 @@ def _delete(ctx: Context, tree: TreeArrays, ids: np.ndarray) -> TreeArrays:
     keep_id = np.ones(tree.ids.shape[0], dtype=bool)
     keep_id[np.isin(tree.ids, ids)] = False
     if np.all(removed):
-        return empty_tree(tree.points.shape[1:], tree.metric, tree.n_ids_total)
+        return empty_tree(tree.metric, tree.metric_params, tree.n_ids_total)
 
     parent = tree.parent.copy()
     level = tree.level.copy()
@@ -56,7 +56,7 @@ def _delete(ctx: Context, tree: TreeArrays, ids: np.ndarray) -> TreeArrays:
         group = np.flatnonzero(orphan & (level == lv))
         eligible = ~(gone | dissolved)
         new_par = np.asarray(ctx.backend.find_parents(
-            tree.points, tree.level, tree.child_ptr, tree.children, tree.root,
+        ctx.kernel_metric, tree.points, tree.level, tree.child_ptr, tree.children, tree.root,
             np.ascontiguousarray(tree.points[group]), np.full(group.size, lv + 1, np.int64),
             eligible,
         ))
@@ -65,7 +65,7 @@ def _delete(ctx: Context, tree: TreeArrays, ids: np.ndarray) -> TreeArrays:
             miss = new_par < 0
             if np.any(miss):
                 d = ctx.backend.distances_to_point(
-                    np.ascontiguousarray(tree.points[group[miss]]), tree.points[root])
+        ctx.kernel_metric, np.ascontiguousarray(tree.points[group[miss]]), tree.points[root])
                 ok = d <= np.ldexp(1.0, lv + 1)
                 new_par[np.flatnonzero(miss)[ok]] = root
         found = new_par >= 0
@@ -87,10 +87,10 @@ def _delete(ctx: Context, tree: TreeArrays, ids: np.ndarray) -> TreeArrays:
     has_parent = np.flatnonzero(new_parent >= 0)
     parent_dist = np.zeros(kept.size)
     parent_dist[has_parent] = ctx.backend.pair_distances(
-        tree.points, kept[has_parent], tree.points, kept[new_parent[has_parent]])
+        ctx.kernel_metric, tree.points, kept[has_parent], tree.points, kept[new_parent[has_parent]])
     builder._append(tree.points[kept], level[kept], new_parent, None, parent_dist)
-    builder.radius[: kept.size] = ctx.backend.subtree_radii(builder.points[: kept.size],
-                                                            new_parent)
+    builder.radius[: kept.size] = ctx.backend.subtree_radii(
+        ctx.kernel_metric, builder.points[: kept.size], new_parent)
     builder.root = int(new_index[root])
     own = keep_id & keep[id_nodes]
     builder.add_ids(new_index[id_nodes[own]], tree.ids[own])
@@ -100,4 +100,4 @@ def _delete(ctx: Context, tree: TreeArrays, ids: np.ndarray) -> TreeArrays:
     if np.any(back):
         X = np.ascontiguousarray(tree.points[id_nodes[back]])
         insert_rows(ctx, builder, X, tree.ids[back], _Stats())
-    return builder.finalize(ctx, tree.metric, None)
+    return builder.finalize(ctx, None)

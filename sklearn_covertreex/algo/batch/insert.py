@@ -15,16 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from ...backends.contract import ceil_log2
 from ...core.tree import TreeArrays
 from ..order import hilbert_order
 from ..registries import CONFLICT_GRAPHS, MIS, ORDERS, PREFIX_SCHEDULES, TRAVERSALS
 from ..view import Context
 from .builder import TreeBuilder
-
-
-def _ceil_log2(x: float) -> int:
-    mant, expo = np.frexp(x)
-    return int(expo - 1 if mant == 0.5 else expo)
 
 
 class _Stats:
@@ -59,9 +55,9 @@ def insert_rows(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarr
     schedule = PREFIX_SCHEDULES.get(rt.prefix_schedule)
     start = 0
     if builder.root < 0:
-        d = ctx.backend.distances_to_point(X, X[0])
+        d = ctx.backend.distances_to_point(ctx.kernel_metric, X, X[0])
         dmax = float(d.max())
-        builder.add_root(X[0], _ceil_log2(dmax) if dmax > 0 else 0, int(ids[0]))
+        builder.add_root(X[0], ceil_log2(dmax) if dmax > 0 else 0, int(ids[0]))
         start = 1
         if progress is not None:
             progress(1)
@@ -69,9 +65,10 @@ def insert_rows(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarr
     for lo, hi in schedule(rest_X.shape[0], builder.n, rt.prefix_base):
         stats.data["batches"] += 1
         bx, bid = rest_X[lo:hi], rest_ids[lo:hi]
-        dmax = float(ctx.backend.distances_to_point(bx, builder.points[builder.root]).max())
+        root_point = builder.points[builder.root]
+        dmax = float(ctx.backend.distances_to_point(ctx.kernel_metric, bx, root_point).max())
         if dmax > 0:
-            builder.raise_root(_ceil_log2(dmax))
+            builder.raise_root(ceil_log2(dmax))
         builder.relayout()
         pending = np.arange(bx.shape[0])
         if getattr(ctx.metric, "has_coordinates", False) and bx.shape[0] > 1024:
@@ -125,7 +122,8 @@ def insert_points(ctx: Context, tree: TreeArrays, X: np.ndarray,
     X : ndarray of shape (m, d), float64
         Points to insert (validated by the caller).
     ids : ndarray of shape (m,), optional
-        Dataset ids of the rows; by default ``tree.n_ids_total + arange(m)``.
+        Dataset ids of the rows (distinct, non-negative, not in ``tree``;
+        checked by the caller); by default ``tree.n_ids_total + arange(m)``.
     progress : callable, optional
         Called with the number of rows inserted after each batch.
     """
@@ -136,7 +134,7 @@ def insert_points(ctx: Context, tree: TreeArrays, X: np.ndarray,
         ids = np.arange(tree.n_ids_total, tree.n_ids_total + m, dtype=np.int64)
         n_ids_total = tree.n_ids_total + m
     else:
-        n_ids_total = tree.n_ids_total
+        n_ids_total = max(tree.n_ids_total, int(ids.max()) + 1 if m else 0)
     rng = np.random.default_rng(ctx.runtime.seed)
     order = ORDERS.get(ctx.runtime.batch_order)(X, rng, ctx.metric)
     X = np.ascontiguousarray(X[order])
@@ -148,13 +146,13 @@ def insert_points(ctx: Context, tree: TreeArrays, X: np.ndarray,
         builder = TreeBuilder(X.shape[1:], m, tree.n_ids_total)
     builder.n_ids_total = n_ids_total
     if m:
-        with ctx.backend.threads(ctx.runtime.n_jobs):
+        with ctx.backend.threads(ctx.n_threads):
             insert_rows(ctx, builder, X, ids, stats, progress)
     t0 = time.perf_counter()
     diagnostics = None
     if ctx.runtime.diagnostics:
         diagnostics = stats.data
         diagnostics["n_levels"] = int(np.unique(builder.level[: builder.n]).size)
-    out = builder.finalize(ctx, tree.metric, diagnostics)
+    out = builder.finalize(ctx, diagnostics)
     stats.add_time("finalize", t0)
     return out

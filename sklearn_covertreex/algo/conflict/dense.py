@@ -11,4 +11,4 @@ def conflict_dense(
     ctx: Context, view: TreeView, X: np.ndarray, lev: np.ndarray, par: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """All conflicting pairs among the rows of ``X``, by testing every pair."""
-    return ctx.backend.conflict_dense(X, lev)
+    return ctx.backend.conflict_dense(ctx.kernel_metric, X, lev)

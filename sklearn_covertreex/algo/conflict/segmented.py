@@ -30,7 +30,7 @@ def conflict_segmented(
     nearest = np.full(n, np.inf)
     pivot = 0
     for _ in range(min(N_PIVOTS, n)):
-        d = backend.distances_to_point(X, X[pivot])
+        d = backend.distances_to_point(ctx.kernel_metric, X, X[pivot])
         columns.append(d)
         nearest = np.minimum(nearest, d)
         pivot = int(np.argmax(nearest))

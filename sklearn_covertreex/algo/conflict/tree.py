@@ -21,10 +21,7 @@ def conflict_tree(
     """All conflicting pairs among the rows of ``X``, by a pruned tree search."""
     if X.shape[0] < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    parent = np.full(view.level.shape[0], -1, dtype=np.int64)
-    owner = np.repeat(np.arange(view.level.shape[0]), np.diff(view.child_ptr))
-    parent[view.children] = owner
     return ctx.backend.conflict_tree(
-        view.points, parent, view.child_ptr, view.children, view.root, X,
-        np.ascontiguousarray(lev, dtype=np.int64), np.ascontiguousarray(par, dtype=np.int64),
+        ctx.kernel_metric, view.points, view.parent, view.child_ptr, view.children, view.root,
+        X, np.ascontiguousarray(lev, dtype=np.int64), np.ascontiguousarray(par, dtype=np.int64),
     )

@@ -50,9 +50,10 @@ def _knn_in_chunks(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     chunk = ctx.runtime.query_chunk_size
     parts: list[tuple[np.ndarray, ...]] = []
-    with ctx.backend.threads(ctx.runtime.n_jobs):
+    with ctx.backend.threads(ctx.n_threads):
         for lo in range(0, Q.shape[0], chunk):
             parts.append(ctx.backend.knn(
+                ctx.kernel_metric,
                 tree.points, tree.radius, tree.parent_dist, tree.child_ptr, tree.children,
                 tree.id_ptr, tree.ids, tree.root, Q[lo : lo + chunk], k,
             ))

@@ -16,13 +16,14 @@ from ..batch import insert_points
 from ..batch.builder import empty_tree
 from ..view import Context
 from .knn import knn_query
+from .merge import merge_knn
 
 #: Rows per block (the in-block pairs cost block^2 / 2 evaluations each).
 BLOCK = 512
 
 
 def predecessor_knn(
-    ctx: Context, rows: np.ndarray, k: int, metric_name: str, block: int = BLOCK
+    ctx: Context, rows: np.ndarray, k: int, block: int = BLOCK
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """For each row i, its k nearest rows among rows 0..i-1.
 
@@ -35,8 +36,6 @@ def predecessor_knn(
     k : int
         Neighbours per row; rows with fewer predecessors are padded with
         id -1 and distance inf.
-    metric_name : str
-        Metric name recorded in the prefix trees.
 
     Returns
     -------
@@ -45,7 +44,7 @@ def predecessor_knn(
     n = rows.shape[0]
     out_d = np.full((n, k), np.inf)
     out_i = np.full((n, k), -1, np.int64)
-    tree: TreeArrays = empty_tree(rows.shape[1:], metric_name)
+    tree: TreeArrays = empty_tree(ctx.metric.name, ctx.params)
     evaluations = 0
     for lo in range(0, n, block):
         hi = min(n, lo + block)
@@ -59,8 +58,8 @@ def predecessor_knn(
             evaluations += int(e.sum())
         # pairs inside the block: (a, b) with b < a
         a, b = np.tril_indices(hi - lo, -1)
-        with ctx.backend.threads(ctx.runtime.n_jobs):
-            dab = np.asarray(ctx.backend.pair_distances(B, a, B, b), np.float64)
+        with ctx.backend.threads(ctx.n_threads):
+            dab = np.asarray(ctx.backend.pair_distances(ctx.kernel_metric, B, a, B, b), np.float64)
         evaluations += a.size
         inner_d = np.full((hi - lo, hi - lo), np.inf)
         inner_i = np.full((hi - lo, hi - lo), -1, np.int64)
@@ -68,14 +67,6 @@ def predecessor_knn(
         inner_i[a, b] = b + lo
         cand_d.append(inner_d)
         cand_i.append(inner_i)
-        D = np.concatenate(cand_d, axis=1)
-        ids = np.concatenate(cand_i, axis=1)
-        # missing candidates (-1) sort last; ties by the smaller id
-        key_ids = np.where(ids < 0, np.iinfo(np.int64).max, ids)
-        order = np.lexsort((key_ids, D), axis=1)[:, :k]
-        take = min(k, order.shape[1])
-        out_d[lo:hi, :take] = np.take_along_axis(D, order, 1)
-        out_i[lo:hi, :take] = np.take_along_axis(ids, order, 1)
+        out_d[lo:hi], out_i[lo:hi] = merge_knn(list(zip(cand_d, cand_i, strict=True)), k)
         tree = insert_points(ctx, tree, B)  # ids lo .. hi-1
-    out_i[~np.isfinite(out_d)] = -1
     return out_d, out_i, evaluations

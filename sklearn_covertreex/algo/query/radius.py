@@ -22,11 +22,11 @@ def radius_query(
     b = ctx.backend
     args = (tree.points, tree.radius, tree.parent_dist, tree.child_ptr, tree.children,
             tree.id_ptr, tree.ids, tree.root)
-    with b.threads(ctx.runtime.n_jobs):
-        counts = np.asarray(b.radius_count(*args, Q, r), dtype=np.int64)
+    with b.threads(ctx.n_threads):
+        counts = np.asarray(b.radius_count(ctx.kernel_metric, *args, Q, r), dtype=np.int64)
         indptr = np.zeros(Q.shape[0] + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
-        dist, ids = b.radius_fill(*args, Q, r, indptr)
+        dist, ids = b.radius_fill(ctx.kernel_metric, *args, Q, r, indptr)
     row = np.repeat(np.arange(Q.shape[0]), counts)
     order = np.lexsort((ids, dist, row))
     return indptr, np.asarray(dist, np.float64)[order], np.asarray(ids, np.int64)[order]

@@ -12,12 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...backends.contract import ceil_log2_array
 from ..view import Context, TreeView
-
-
-def _ceil_log2(x: np.ndarray) -> np.ndarray:
-    mant, expo = np.frexp(x)
-    return np.where(mant == 0.5, expo - 1, expo).astype(np.int64)
 
 
 def _record(
@@ -31,7 +27,7 @@ def _record(
     first = np.ones(order.size, dtype=bool)
     first[1:] = pt[order][1:] != pt[order][:-1]
     sel = order[first]
-    t = _ceil_log2(dist[sel])
+    t = ceil_log2_array(dist[sel])
     if lo is not None:
         t = np.maximum(t, lo)
     ok = t <= hi
@@ -64,7 +60,7 @@ def traverse_dense(
 
     pt = np.arange(b, dtype=np.int64)
     node = np.full(b, view.root, dtype=np.int64)
-    dist = backend.distances_to_point(X, view.points[view.root])
+    dist = backend.distances_to_point(ctx.kernel_metric, X, view.points[view.root])
     dup[dist == 0] = view.root
     keep = dist > 0
     pt, node, dist = pt[keep], node[keep], dist[keep]
@@ -86,7 +82,8 @@ def traverse_dense(
         offs = np.arange(src.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
         new_node = children[cursor[src] + offs]
         new_pt = pt[src]
-        new_dist = backend.pair_distances(X, new_pt, view.points, new_node)
+        new_dist = backend.pair_distances(ctx.kernel_metric, X, new_pt, view.points,
+                                          new_node)
         cursor = cursor + cnt
         radius = np.ldexp(1.0, jn + 1)
         keep_old = dist <= radius

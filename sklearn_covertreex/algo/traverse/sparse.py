@@ -18,6 +18,6 @@ def traverse_sparse(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Insertion level, parent and duplicate node of each row of ``X``."""
     return ctx.backend.traverse_sparse(
-        view.points, view.level, view.radius, view.parent_dist, view.child_ptr, view.children,
-        view.root, X,
+        ctx.kernel_metric, view.points, view.level, view.radius, view.parent_dist,
+        view.child_ptr, view.children, view.root, X,
     )

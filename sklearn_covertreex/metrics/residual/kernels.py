@@ -12,19 +12,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numba import njit, prange
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Kernel, Matern, Product
 
-from ...backends._residual_rows import correlation
-
-#: Correlation-function codes used by the compiled kernels.
-KIND_RBF = 0
-KIND_MATERN12 = 1
-KIND_MATERN32 = 2
-KIND_MATERN52 = 3
+from .correlation import KIND_MATERN12, KIND_MATERN32, KIND_MATERN52, KIND_RBF, correlation
 
 _MATERN_KINDS = {0.5: KIND_MATERN12, 1.5: KIND_MATERN32, 2.5: KIND_MATERN52}
 
@@ -111,22 +104,6 @@ def _cross(kind, variance, A, B):
                 s += diff * diff
             out[i, j] = variance * correlation(kind, s)
     return out
-
-
-def correlation_array(xp: Any, kind: int, r2: Any) -> Any:
-    """The unit-variance correlation ``g`` of squared scaled distances, with the
-    array module ``xp`` (numpy or cupy): the whole-array twin of the compiled
-    :func:`~sklearn_covertreex.backends._residual_rows.correlation`."""
-    if kind == KIND_RBF:
-        return xp.exp(-0.5 * r2)
-    r = xp.sqrt(r2)
-    if kind == KIND_MATERN12:
-        return xp.exp(-r)
-    if kind == KIND_MATERN32:
-        t = math.sqrt(3.0) * r
-        return (1.0 + t) * xp.exp(-t)
-    t = math.sqrt(5.0) * r
-    return (1.0 + t + t * t / 3.0) * xp.exp(-t)
 
 
 def kernel_matrix(kernel: Kernel, fast: FastKernel | None, A: np.ndarray,

@@ -17,8 +17,8 @@ import numpy as np
 import scipy.linalg as sla
 from sklearn.gaussian_process.kernels import Kernel
 
-from ...backends._residual_rows import HEADER
 from .kernels import FastKernel, kernel_diag, kernel_matrix, parse_fast_kernel
+from .metric import HEADER
 
 #: A residual variance at or below this fraction of k(x, x) is treated as zero:
 #: the correlation would be dominated by rounding error.
@@ -170,8 +170,19 @@ class ResidualModel:
                 f"'auto' for {self.kernel!r}"
             )
 
+    def metric_params(self) -> dict[str, int]:
+        """``metric_params`` of a residual-correlation tree on :meth:`pack`'s rows.
+
+        Raises
+        ------
+        ValueError
+            If the kernel has no fast path.
+        """
+        self.require_fast_path()
+        return {"kind": int(self.fast.kind), "n_features": int(self.inducing_points.shape[1])}
+
     def pack(self, P: ResidualPoints) -> np.ndarray:
-        """Packed rows ``(n, 1, 3 + d + m)`` for the compiled cover-tree kernels.
+        """Stored rows ``[s, z, w]`` of shape ``(n, 1 + d + m)`` for the tree kernels.
 
         Raises
         ------
@@ -181,10 +192,8 @@ class ResidualModel:
         """
         self.require_fast_path()
         n, d = P.coords.shape
-        rows = np.empty((n, 1, HEADER + d + P.W.shape[1]))
-        rows[:, 0, 0] = self.fast.kind
-        rows[:, 0, 1] = d
-        rows[:, 0, 2] = P.s
-        rows[:, 0, HEADER:HEADER + d] = P.coords
-        rows[:, 0, HEADER + d:] = P.W
+        rows = np.empty((n, HEADER + d + P.W.shape[1]))
+        rows[:, 0] = P.s
+        rows[:, HEADER:HEADER + d] = P.coords
+        rows[:, HEADER + d:] = P.W
         return rows

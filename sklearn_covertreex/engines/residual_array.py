@@ -1,6 +1,6 @@
 """Exact residual-correlation queries with array operations (numpy or cupy).
 
-The same blocked brute force as :mod:`.blocked`, written with whole-array
+The same blocked brute force as :mod:`.residual_blocked`, written with whole-array
 operations of an array module ``xp``: with numpy it is the readable
 reference, with cupy it runs on an NVIDIA GPU (matrix products in cuBLAS,
 the rest as element-wise kernels). A block of query rows is compared with
@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from .blocked import csr_from_pairs
-from .kernels import correlation_array
-from .statistics import ResidualModel, ResidualPoints
+from ..metrics.residual.correlation import CUDA_CORRELATION, correlation_array
+from ..metrics.residual.statistics import ResidualModel, ResidualPoints
+from .residual_blocked import csr_from_pairs
 
 #: Query rows per block (block x n float64 arrays live on the device).
 ROW_BLOCK = 2048
@@ -55,21 +55,7 @@ for (int t = 0; t < dim; ++t) {
     double diff = ca[r * dim + t] - cb[c * dim + t];
     r2 += diff * diff;
 }
-double g;
-if (kind == 0) {
-    g = exp(-0.5 * r2);
-} else {
-    double rr = sqrt(r2);
-    if (kind == 1) {
-        g = exp(-rr);
-    } else if (kind == 2) {
-        double u = sqrt(3.0) * rr;
-        g = (1.0 + u) * exp(-u);
-    } else {
-        double u = sqrt(5.0) * rr;
-        g = (1.0 + u + u * u / 3.0) * exp(-u);
-    }
-}
+""" + CUDA_CORRELATION + r"""
 double v = 1.0 - fabs(sa[r] * sb[c] * g - w);
 v = v > 0.0 ? v : 0.0;
 long long gr = row0 + r, gc = col0 + c;

@@ -27,9 +27,9 @@ import numpy as np
 from numba import njit
 from threadpoolctl import threadpool_limits
 
-from ...backends._numba_kernels import _heap_push, _heap_sort, _less
-from ...backends._residual_rows import correlation
-from .statistics import ResidualModel, ResidualPoints
+from ..backends.numba.heaps import _heap_push, _heap_sort, _less
+from ..metrics.residual.correlation import correlation
+from ..metrics.residual.statistics import ResidualModel, ResidualPoints
 
 #: Rows per tile; 1024 x 1024 x m products run near BLAS peak on one core.
 TILE = 1024

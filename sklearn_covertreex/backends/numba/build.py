@@ -1,0 +1,266 @@
+"""Construction kernels (numba): traversal, parents, radii, point and pair distances."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from ..contract import PRUNE_RTOL
+from ..contract import ceil_log2 as _ceil_log2_py
+from .distance import _dist, _row_dist, check_width
+from .heaps import _fgrow, _fpop, _fpush, _grow, _new_frontier
+
+#: :func:`sklearn_covertreex.backends.contract.ceil_log2`, compiled.
+ceil_log2 = njit(cache=True)(_ceil_log2_py)
+
+
+@njit(cache=True)
+def _next_level(level, child_ptr, children, qn, qc, nq):
+    has = False
+    jn = 0
+    for a in range(nq):
+        c = qc[a]
+        if c < child_ptr[qn[a] + 1]:
+            lc = level[children[c]]
+            if (not has) or lc > jn:
+                jn = lc
+                has = True
+    return has, jn
+
+
+@njit(cache=True)
+def _advance(metric, points, level, child_ptr, children, x, qn, qd, qc, nq, jn, bn, bd, bc):
+    """Add the level-``jn`` children of the candidates, keep those within 2^(jn+1).
+
+    Writes the new candidate set into (bn, bd, bc), growing them if needed,
+    and returns them with the new count. Candidates at distance 0 are
+    reported through ``dup`` (the first one found).
+    """
+    extra = 0
+    for a in range(nq):
+        c = qc[a]
+        end = child_ptr[qn[a] + 1]
+        while c < end and level[children[c]] == jn:
+            extra += 1
+            c += 1
+    need = nq + extra
+    if bn.shape[0] < need:
+        bn = _grow(bn, need)
+        bd = _grow(bd, need)
+        bc = _grow(bc, need)
+    r = math.ldexp(1.0, jn + 1)
+    k = 0
+    dup = -1
+    for a in range(nq):
+        p = qn[a]
+        c = qc[a]
+        end = child_ptr[p + 1]
+        while c < end and level[children[c]] == jn:
+            ch = children[c]
+            d = _dist(metric, x, points, ch)
+            if d <= r:
+                bn[k] = ch
+                bd[k] = d
+                bc[k] = child_ptr[ch]
+                k += 1
+                if d == 0.0 and dup < 0:
+                    dup = ch
+            c += 1
+        if qd[a] <= r:
+            bn[k] = p
+            bd[k] = qd[a]
+            bc[k] = c
+            k += 1
+    return bn, bd, bc, k, dup
+
+
+@njit(cache=True)
+def _nearest(qn, qd, nq, eligible):
+    best = -1
+    bestd = np.inf
+    for a in range(nq):
+        v = qn[a]
+        if not eligible[v]:
+            continue
+        if qd[a] < bestd or (qd[a] == bestd and v < best):
+            best = v
+            bestd = qd[a]
+    return best, bestd
+
+
+@njit(cache=True)
+def _new_bufs():
+    return (
+        np.empty(64, np.int64), np.empty(64, np.float64), np.empty(64, np.int64),
+        np.empty(64, np.int64), np.empty(64, np.float64), np.empty(64, np.int64),
+    )
+
+
+@njit(cache=True)
+def _covering_search(metric, points, level, radius, parent_dist, child_ptr, children, root, x,
+                     front):
+    """Nearest node y with d(x, y) <= 2^level(y) ("covering" x), best-first.
+
+    Returns (node, distance, duplicate node or -1, frontier buffers).
+    Descendants of a node c have levels below level(c), so they can only
+    cover x if d(x, c) - radius(c) <= 2^(level(c) - 1); together with the best
+    covering distance found so far this prunes like a 1-NN search.
+    """
+    fk, fn, fd = front
+    best = -1
+    bestd = np.inf
+    d0 = _dist(metric, x, points, root)
+    if d0 == 0.0:
+        return root, 0.0, root, (fk, fn, fd)
+    if d0 <= math.ldexp(1.0, level[root]):
+        best = root
+        bestd = d0
+    fs = _fpush(fk, fn, fd, 0, d0 - radius[root], root, d0)
+    while fs > 0:
+        lb, p, dp, fs = _fpop(fk, fn, fd, fs)
+        slack = PRUNE_RTOL * (dp + radius[p])
+        if fs + child_ptr[p + 1] - child_ptr[p] > fk.shape[0]:
+            fk, fn, fd = _fgrow((fk, fn, fd), fs + child_ptr[p + 1] - child_ptr[p])
+        if lb > bestd + slack:
+            break
+        if lb > math.ldexp(1.0, level[p] - 1) + slack:
+            continue
+        for t in range(child_ptr[p], child_ptr[p + 1]):
+            c = children[t]
+            rc = radius[c]
+            # |d(x, p) - d(p, c)| <= d(x, c): skip c unevaluated when even the
+            # bound says neither c nor its subtree can cover x better
+            gap = abs(dp - parent_dist[c])
+            if gap - rc > min(bestd, math.ldexp(1.0, level[c])) + PRUNE_RTOL * (gap + rc + dp):
+                continue
+            d = _dist(metric, x, points, c)
+            if d == 0.0:
+                return c, 0.0, c, (fk, fn, fd)
+            if d <= math.ldexp(1.0, level[c]) and (d < bestd or (d == bestd and c < best)):
+                best = c
+                bestd = d
+            if rc > 0.0:
+                lim = min(bestd, math.ldexp(1.0, level[c] - 1))
+                if d - rc <= lim + PRUNE_RTOL * (d + rc):
+                    fs = _fpush(fk, fn, fd, fs, d - rc, c, d)
+    return best, bestd, -1, (fk, fn, fd)
+
+
+@njit(cache=True, parallel=True)
+def traverse_sparse(metric, points, level, radius, parent_dist, child_ptr, children, root, X):
+    """For each row of X: insertion level, parent node and duplicate node (-1 if none).
+
+    The parent is the nearest node y with d(x, y) <= 2^level(y) (ties: the
+    smaller index) and the level is ceil(log2 d(x, parent)) - 1, the lowest
+    level that keeps separation (see doc/algorithm.md).
+    """
+    check_width(metric, points.shape[1])
+    check_width(metric, X.shape[1])
+    n = X.shape[0]
+    out_level = np.zeros(n, np.int64)
+    out_parent = np.full(n, -1, np.int64)
+    out_dup = np.full(n, -1, np.int64)
+    chunk = 64
+    nchunks = (n + chunk - 1) // chunk
+    for ci in prange(nchunks):
+        front = _new_frontier()
+        for i in range(ci * chunk, min(n, (ci + 1) * chunk)):
+            best, bestd, dup, front = _covering_search(metric,
+                points, level, radius, parent_dist, child_ptr, children, root, X[i], front
+            )
+            if dup >= 0:
+                out_dup[i] = dup
+            else:
+                out_parent[i] = best
+                out_level[i] = ceil_log2(bestd) - 1
+    return out_level, out_parent, out_dup
+
+
+@njit(cache=True)
+def update_radii(metric, points, parent, radius, nodes):
+    """Raise the subtree radius of every ancestor of ``nodes`` (in place)."""
+    check_width(metric, points.shape[1])
+    for v in nodes:
+        a = parent[v]
+        while a >= 0:
+            d = _row_dist(metric, points, v, points, a)
+            if d > radius[a]:
+                radius[a] = d
+            a = parent[a]
+
+
+@njit(cache=True, parallel=True)
+def find_parents(metric, points, level, child_ptr, children, root, X, target, eligible):
+    """For each row i of X: the nearest eligible node in C_target[i] within 2^target[i].
+
+    Returns -1 where there is none. Non-eligible nodes are still used to
+    navigate (they keep the old tree's geometry).
+    """
+    check_width(metric, points.shape[1])
+    check_width(metric, X.shape[1])
+    n = X.shape[0]
+    out = np.full(n, -1, np.int64)
+    for i in prange(n):
+        qn, qd, qc, bn, bd, bc = _new_bufs()
+        x = X[i]
+        t = target[i]
+        qn[0] = root
+        qd[0] = _dist(metric, x, points, root)
+        qc[0] = child_ptr[root]
+        nq = 1
+        if level[root] < t:
+            continue
+        while nq > 0:
+            has, jn = _next_level(level, child_ptr, children, qn, qc, nq)
+            if (not has) or jn < t:
+                break
+            bn, bd, bc, nq, _ = _advance(metric,
+                points, level, child_ptr, children, x, qn, qd, qc, nq, jn, bn, bd, bc
+            )
+            qn, qd, qc, bn, bd, bc = bn, bd, bc, qn, qd, qc
+        par, m = _nearest(qn, qd, nq, eligible)
+        if par >= 0 and m <= math.ldexp(1.0, t):
+            out[i] = par
+    return out
+
+
+@njit(cache=True, parallel=True)
+def pair_distances(metric, A, ia, B, ib):
+    """Distances between rows ``A[ia[t]]`` and ``B[ib[t]]``."""
+    check_width(metric, A.shape[1])
+    check_width(metric, B.shape[1])
+    n = ia.shape[0]
+    out = np.empty(n, np.float64)
+    for t in prange(n):
+        out[t] = _row_dist(metric, A, ia[t], B, ib[t])
+    return out
+
+
+@njit(cache=True, parallel=True)
+def distances_to_point(metric, A, x):
+    """Distances from x to every row of A."""
+    check_width(metric, A.shape[1])
+    check_width(metric, x.shape[0])
+    n = A.shape[0]
+    out = np.empty(n, np.float64)
+    for t in prange(n):
+        out[t] = _dist(metric, x, A, t)
+    return out
+
+
+@njit(cache=True)
+def subtree_radii(metric, points, parent):
+    """Exact subtree radius: largest distance from each node to a descendant."""
+    check_width(metric, points.shape[1])
+    n = parent.shape[0]
+    radius = np.zeros(n, np.float64)
+    for v in range(n):
+        a = parent[v]
+        while a >= 0:
+            d = _row_dist(metric, points, v, points, a)
+            if d > radius[a]:
+                radius[a] = d
+            a = parent[a]
+    return radius

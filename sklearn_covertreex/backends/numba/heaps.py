@@ -1,0 +1,141 @@
+"""Bounded k-best heaps and best-first frontiers (numba).
+
+The k-best heap is a max-heap on (distance, id) of capacity k, so the
+current k-th neighbour sits at the top and ties go to the smaller id; the
+frontier is a min-heap of (lower bound, node, distance) for best-first
+searches. Both are plain arrays grown by doubling.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def _grow(a, need):
+    cap = a.shape[0]
+    while cap < need:
+        cap *= 2
+    out = np.empty(cap, a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+@njit(cache=True, inline="always")
+def _fpush(fk, fn, fd, size, key, node, dist):
+    """Push (key, node, dist) on a min-heap of lower bounds (capacity ensured by caller)."""
+    pos = size
+    while pos > 0:
+        up = (pos - 1) // 2
+        if fk[up] > key:
+            fk[pos] = fk[up]
+            fn[pos] = fn[up]
+            fd[pos] = fd[up]
+            pos = up
+        else:
+            break
+    fk[pos] = key
+    fn[pos] = node
+    fd[pos] = dist
+    return size + 1
+
+
+@njit(cache=True)
+def _fgrow(front, need):
+    """Frontier buffers with room for ``need`` entries."""
+    fk, fn, fd = front
+    if fk.shape[0] >= need:
+        return front
+    return _grow(fk, need), _grow(fn, need), _grow(fd, need)
+
+
+@njit(cache=True, inline="always")
+def _fpop(fk, fn, fd, size):
+    """Pop the smallest key; returns (key, node, dist, new size)."""
+    key, node, dist = fk[0], fn[0], fd[0]
+    size -= 1
+    lk, ln, ld = fk[size], fn[size], fd[size]
+    pos = 0
+    while True:
+        left = 2 * pos + 1
+        if left >= size:
+            break
+        small = left
+        if left + 1 < size and fk[left + 1] < fk[left]:
+            small = left + 1
+        if fk[small] < lk:
+            fk[pos] = fk[small]
+            fn[pos] = fn[small]
+            fd[pos] = fd[small]
+            pos = small
+        else:
+            break
+    fk[pos] = lk
+    fn[pos] = ln
+    fd[pos] = ld
+    return key, node, dist, size
+
+
+@njit(cache=True)
+def _new_frontier():
+    return np.empty(64, np.float64), np.empty(64, np.int64), np.empty(64, np.float64)
+
+
+@njit(cache=True, inline="always")
+def _less(d1, i1, d2, i2):
+    return d1 < d2 or (d1 == d2 and i1 < i2)
+
+
+@njit(cache=True, inline="always")
+def _heap_push(hd, hi, size, k, d, idx):
+    """Max-heap on (distance, id) of capacity k; returns the new size."""
+    if size < k:
+        pos = size
+        size += 1
+        while pos > 0:
+            up = (pos - 1) // 2
+            if _less(hd[up], hi[up], d, idx):
+                hd[pos] = hd[up]
+                hi[pos] = hi[up]
+                pos = up
+            else:
+                break
+        hd[pos] = d
+        hi[pos] = idx
+        return size
+    if not _less(d, idx, hd[0], hi[0]):
+        return size
+    _sift_down(hd, hi, d, idx, k)
+    return size
+
+
+@njit(cache=True, inline="always")
+def _sift_down(hd, hi, d, idx, end):
+    """Put (d, idx) at the top of the max-heap hd[:end], hi[:end] and restore order."""
+    pos = 0
+    while True:
+        left = 2 * pos + 1
+        if left >= end:
+            break
+        big = left
+        right = left + 1
+        if right < end and _less(hd[left], hi[left], hd[right], hi[right]):
+            big = right
+        if _less(d, idx, hd[big], hi[big]):
+            hd[pos] = hd[big]
+            hi[pos] = hi[big]
+            pos = big
+        else:
+            break
+    hd[pos] = d
+    hi[pos] = idx
+
+
+@njit(cache=True)
+def _heap_sort(hd, hi, size):
+    """Sort a max-heap in place into ascending (distance, id) order."""
+    for end in range(size - 1, 0, -1):
+        d, idx = hd[end], hi[end]
+        hd[end], hi[end] = hd[0], hi[0]
+        _sift_down(hd, hi, d, idx, end)

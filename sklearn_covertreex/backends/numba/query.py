@@ -1,0 +1,178 @@
+"""Query kernels (numba): exact best-first k-NN and radius search, parallel over queries."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ..contract import PRUNE_RTOL
+from .distance import _dist, check_width
+from .heaps import _fgrow, _fpop, _fpush, _grow, _heap_push, _heap_sort, _new_frontier
+
+
+@njit(cache=True)
+def _knn_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, q, k,
+             hd, hi,
+             front):
+    """Best-first k-NN of one query into the max-heap (hd, hi).
+
+    Returns (distance evaluations, pruned nodes, frontier): a node is pruned
+    when its subtree is discarded unexpanded (skipped by the parent-distance
+    bound, not queued, or left queued when the search stops).
+    """
+    fk, fn, fd = front
+    size = 0
+    d0 = _dist(metric, q, points, root)
+    for t in range(id_ptr[root], id_ptr[root + 1]):
+        size = _heap_push(hd, hi, size, k, d0, ids[t])
+    n_dist = 1
+    n_pruned = 0
+    fs = 0
+    if radius[root] > 0.0:
+        fs = _fpush(fk, fn, fd, 0, d0 - radius[root], root, d0)
+    while fs > 0:
+        lb, p, dp, fs = _fpop(fk, fn, fd, fs)
+        kth = hd[0] if size == k else np.inf
+        if lb > kth + PRUNE_RTOL * (dp + radius[p]):
+            n_pruned += fs + 1
+            break
+        if fs + child_ptr[p + 1] - child_ptr[p] > fk.shape[0]:
+            fk, fn, fd = _fgrow((fk, fn, fd), fs + child_ptr[p + 1] - child_ptr[p])
+        for t in range(child_ptr[p], child_ptr[p + 1]):
+            c = children[t]
+            rc = radius[c]
+            if size == k:
+                # |d(q, p) - d(p, c)| <= d(q, c): skip c unevaluated when possible
+                gap = abs(dp - parent_dist[c])
+                if gap - rc > hd[0] + PRUNE_RTOL * (gap + rc + dp):
+                    n_pruned += 1
+                    continue
+            d = _dist(metric, q, points, c)
+            n_dist += 1
+            if size < k or d <= hd[0]:
+                for u in range(id_ptr[c], id_ptr[c + 1]):
+                    size = _heap_push(hd, hi, size, k, d, ids[u])
+            if rc > 0.0:
+                kth = hd[0] if size == k else np.inf
+                if d - rc <= kth + PRUNE_RTOL * (d + rc):
+                    fs = _fpush(fk, fn, fd, fs, d - rc, c, d)
+                else:
+                    n_pruned += 1
+    _heap_sort(hd, hi, size)
+    return n_dist, n_pruned, (fk, fn, fd)
+
+
+@njit(cache=True, parallel=True)
+def knn(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, k):
+    """Exact k nearest neighbours of every row of Q.
+
+    Returns (distances, ids, distance evaluations, pruned nodes), the last two
+    per query.
+    """
+    check_width(metric, points.shape[1])
+    check_width(metric, Q.shape[1])
+    nq = Q.shape[0]
+    out_d = np.full((nq, k), np.inf)
+    out_i = np.full((nq, k), -1, np.int64)
+    evals = np.zeros(nq, np.int64)
+    pruned = np.zeros(nq, np.int64)
+    chunk = 32
+    nchunks = (nq + chunk - 1) // chunk
+    for ci in prange(nchunks):
+        front = _new_frontier()
+        for i in range(ci * chunk, min(nq, (ci + 1) * chunk)):
+            ne, npr, front = _knn_one(metric,
+                points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[i], k,
+                out_d[i], out_i[i], front,
+            )
+            evals[i] = ne
+            pruned[i] = npr
+    return out_d, out_i, evals, pruned
+
+
+@njit(cache=True)
+def _radius_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, q, r,
+                out_d, out_i, st):
+    """Visit every node within r of q; write into out_* when they are non-empty."""
+    sn, sd = st
+    fill = out_d.shape[0] > 0
+    count = 0
+    d0 = _dist(metric, q, points, root)
+    if d0 <= r:
+        for t in range(id_ptr[root], id_ptr[root + 1]):
+            if fill:
+                out_d[count] = d0
+                out_i[count] = ids[t]
+            count += 1
+    if d0 - radius[root] > r + PRUNE_RTOL * (d0 + radius[root]):
+        return count, (sn, sd)
+    sn[0] = root
+    sd[0] = d0
+    top = 1
+    while top > 0:
+        top -= 1
+        p = sn[top]
+        dp = sd[top]
+        for t in range(child_ptr[p], child_ptr[p + 1]):
+            c = children[t]
+            rc = radius[c]
+            # |d(q, p) - d(p, c)| <= d(q, c): skip c and its subtree unevaluated
+            gap = abs(dp - parent_dist[c])
+            if gap - rc > r + PRUNE_RTOL * (gap + rc + dp):
+                continue
+            d = _dist(metric, q, points, c)
+            if d <= r:
+                for u in range(id_ptr[c], id_ptr[c + 1]):
+                    if fill:
+                        out_d[count] = d
+                        out_i[count] = ids[u]
+                    count += 1
+            if rc > 0.0 and d - rc <= r + PRUNE_RTOL * (d + rc):
+                if top >= sn.shape[0]:
+                    sn = _grow(sn, top + 1)
+                    sd = _grow(sd, top + 1)
+                sn[top] = c
+                sd[top] = d
+                top += 1
+    return count, (sn, sd)
+
+
+@njit(cache=True, parallel=True)
+def radius_count(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r):
+    """Number of ids within r[i] of each row Q[i]."""
+    check_width(metric, points.shape[1])
+    check_width(metric, Q.shape[1])
+    nq = Q.shape[0]
+    counts = np.zeros(nq, np.int64)
+    empty_d = np.empty(0, np.float64)
+    empty_i = np.empty(0, np.int64)
+    for i in prange(nq):
+        st = (np.empty(64, np.int64), np.empty(64, np.float64))
+        c, st = _radius_one(metric,
+            points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[i], r[i],
+            empty_d, empty_i, st,
+        )
+        counts[i] = c
+    return counts
+
+
+@njit(cache=True, parallel=True)
+def radius_fill(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r,
+                offsets):
+    """Distances and ids within r[i] of each Q[i], written at offsets[i]."""
+    check_width(metric, points.shape[1])
+    check_width(metric, Q.shape[1])
+    nq = Q.shape[0]
+    out_d = np.empty(offsets[-1], np.float64)
+    out_i = np.empty(offsets[-1], np.int64)
+    for i in prange(nq):
+        st = (np.empty(64, np.int64), np.empty(64, np.float64))
+        lo = offsets[i]
+        hi = offsets[i + 1]
+        if hi == lo:
+            continue
+        _radius_one(metric,
+            points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[i], r[i],
+            out_d[lo:hi], out_i[lo:hi], st,
+        )
+    return out_d, out_i

@@ -1,0 +1,43 @@
+"""The metric seam of the numpy kernels.
+
+The numpy tree kernels implement the Euclidean metric, the twin of the
+numba kernels bit for bit (squares summed feature by feature in the same
+order). Other metrics have compiled tree kernels only: the residual
+correlation's numpy reference goes through numpy's ``exp``, which may
+differ from the compiled one in the last bit, so the twin would no longer
+take the same decisions. A kernel handed another metric raises.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...metrics import euclidean
+from ...metrics.base import KernelMetric
+
+#: The metric codes these kernels know.
+CODES = (euclidean.CODE,)
+
+
+def check_width(metric: KernelMetric, width: int) -> None:
+    """Raise ``ValueError`` unless the code is known and rows are ``params[0]`` wide."""
+    code, params = metric
+    if code not in CODES:
+        raise ValueError(
+            f"the numpy tree kernels implement the Euclidean metric only (metric code {code})"
+        )
+    if params.shape[0] < 1 or width != int(params[0]):
+        raise ValueError(
+            "rows do not have the width the metric's parameters give: "
+            "rows of another metric, or parameters of another tree"
+        )
+
+
+def _diff_dists(metric: KernelMetric, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise distances between ``a`` and ``b`` (broadcast against each other)."""
+    return euclidean.reference(metric[1], a, b)
+
+
+def _dist(metric: KernelMetric, x: np.ndarray, y: np.ndarray) -> float:
+    """Distance between two rows, as a Python float."""
+    return float(_diff_dists(metric, x, y))

@@ -1,0 +1,166 @@
+"""Query kernels (numpy reference): best-first k-NN and radius search.
+
+The k-NN search walks the children of a node one by one, because each child
+can tighten the bound that decides whether the next one is evaluated; it
+pops its frontier in the same order as the compiled kernel, so the
+evaluation counts agree too.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..contract import PRUNE_RTOL
+from ._arrays import _csr_gather
+from .distance import _diff_dists, _dist, check_width
+from .heaps import _Frontier, _KBest
+
+
+def _knn_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, q, k):
+    """Best-first k-NN of one query: (k-best pairs, distance evaluations, pruned nodes).
+
+    Subtrees are expanded in increasing order of the lower bound
+    ``d(q, p) - radius(p)`` and the search stops once that bound exceeds the
+    current k-th distance (with PRUNE_RTOL slack). Once k ids are known, a
+    child c is skipped unevaluated when ``|d(q, p) - d(p, c)| - radius(c)``
+    already exceeds the k-th distance. A node counts as pruned when its
+    subtree is discarded unexpanded (skipped, not queued, or still queued
+    when the search stops).
+    """
+    root = int(root)
+    best = _KBest(k)
+    d0 = _dist(metric, q, points[root])
+    best.add(d0, ids[id_ptr[root] : id_ptr[root + 1]])
+    n_dist = 1
+    n_pruned = 0
+    front = _Frontier()
+    if radius[root] > 0.0:
+        front.push(d0 - radius[root], root, d0)
+    while front:
+        lb, p, dp = front.pop()
+        if lb > best.kth() + PRUNE_RTOL * (dp + radius[p]):
+            n_pruned += len(front) + 1
+            break  # every remaining subtree is farther than the k-th neighbour
+        for c in children[child_ptr[p] : child_ptr[p + 1]].tolist():
+            rc = float(radius[c])
+            kth = best.kth()
+            gap = abs(dp - parent_dist[c])
+            if kth < math.inf and gap - rc > kth + PRUNE_RTOL * (gap + rc + dp):
+                n_pruned += 1
+                continue  # d(q, c) >= gap: neither c nor its subtree can enter
+            d = _dist(metric, q, points[c])
+            n_dist += 1
+            if d <= kth:
+                best.add(d, ids[id_ptr[c] : id_ptr[c + 1]])
+            if rc > 0.0:
+                if d - rc <= best.kth() + PRUNE_RTOL * (d + rc):
+                    front.push(d - rc, c, d)
+                else:
+                    n_pruned += 1
+    return best, n_dist, n_pruned
+
+
+def knn(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, k):
+    """Exact k nearest neighbours of every row of Q, best-first.
+
+    Parameters
+    ----------
+    points, radius, parent_dist : ndarray
+        Node coordinates, subtree radii and distances to the parent.
+    child_ptr, children, id_ptr, ids : ndarray
+        Children and dataset ids of each node in CSR form.
+    root : int
+        The root node.
+    Q : ndarray (nq, d)
+        Queries.
+    k : int
+        Number of neighbours.
+
+    Returns
+    -------
+    (distances, ids, evaluations, pruned) : float64 (nq, k), int64 (nq, k),
+        int64 (nq,), int64 (nq,)
+        Rows ascending by (distance, id), padded with inf / -1; distance
+        evaluations and pruned nodes per query.
+    """
+    check_width(metric, points.shape[1])
+    check_width(metric, Q.shape[1])
+    nq = Q.shape[0]
+    out_d = np.full((nq, k), np.inf)
+    out_i = np.full((nq, k), -1, np.int64)
+    evals = np.zeros(nq, np.int64)
+    pruned = np.zeros(nq, np.int64)
+    for qi in range(nq):
+        best, evals[qi], pruned[qi] = _knn_one(metric,
+            points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[qi], k
+        )
+        out_d[qi, : best.d.shape[0]] = best.d
+        out_i[qi, : best.i.shape[0]] = best.i
+    return out_d, out_i, evals, pruned
+
+
+def _radius_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, q, r):
+    """(distances, ids) of every id within r of q, level by level through the tree."""
+    d0 = float(_diff_dists(metric, q, points[root]))
+    found_d, found_i = [], []
+    if d0 <= r:
+        root_ids = ids[id_ptr[root] : id_ptr[root + 1]]
+        found_d.append(np.full(root_ids.shape[0], d0))
+        found_i.append(root_ids)
+    frontier = np.array([root], np.int64)
+    front_d = np.array([d0])
+    if d0 - radius[root] > r + PRUNE_RTOL * (d0 + radius[root]):
+        frontier = frontier[:0]
+    while frontier.size:
+        pos, owner = _csr_gather(child_ptr, frontier)
+        kids = children[pos]
+        # |d(q, p) - d(p, c)| <= d(q, c): drop children the parent bound excludes
+        dp = front_d[owner]
+        gap = np.abs(dp - parent_dist[kids])
+        rk = radius[kids]
+        kids = kids[gap - rk <= r + PRUNE_RTOL * (gap + rk + dp)]
+        d = _diff_dists(metric, q[None, :], points[kids])
+        near = d <= r
+        pos, owner = _csr_gather(id_ptr, kids[near])
+        found_d.append(d[near][owner])
+        found_i.append(ids[pos])
+        rk = radius[kids]
+        go = (rk > 0.0) & (d - rk <= r + PRUNE_RTOL * (d + rk))
+        frontier, front_d = kids[go], d[go]
+    if not found_d:
+        return np.empty(0, np.float64), np.empty(0, np.int64)
+    return np.concatenate(found_d), np.concatenate(found_i).astype(np.int64)
+
+
+def radius_count(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r):
+    """Number of ids within r[i] of each row Q[i] (int64)."""
+    check_width(metric, points.shape[1])
+    check_width(metric, Q.shape[1])
+    counts = np.zeros(Q.shape[0], np.int64)
+    for i in range(Q.shape[0]):
+        d, _ = _radius_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids,
+                           root,
+                           Q[i], r[i])
+        counts[i] = d.shape[0]
+    return counts
+
+
+def radius_fill(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r,
+                offsets):
+    """Distances and ids within r[i] of each Q[i], written at offsets[i]:offsets[i+1]."""
+    check_width(metric, points.shape[1])
+    check_width(metric, Q.shape[1])
+    out_d = np.empty(offsets[-1], np.float64)
+    out_i = np.empty(offsets[-1], np.int64)
+    for i in range(Q.shape[0]):
+        lo, hi = offsets[i], offsets[i + 1]
+        if hi == lo:
+            continue
+        d, found = _radius_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr,
+                               ids, root,
+                               Q[i], r[i])
+        out_d[lo:hi] = d[: hi - lo]
+        out_i[lo:hi] = found[: hi - lo]
+    return out_d, out_i
