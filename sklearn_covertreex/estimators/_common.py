@@ -1,4 +1,4 @@
-"""Helpers shared by the estimators: parameter checks, threads, sparse output type."""
+"""Helpers shared by the estimators: parameter checks, threads, input, sparse output type."""
 
 from __future__ import annotations
 
@@ -17,21 +17,25 @@ from sklearn.utils.validation import validate_data
 
 from ..runtime import Runtime
 
-#: Constructor parameters that select strategies, shared by every estimator.
-STRATEGY_PARAMS = ("backend", "traversal", "conflict_graph", "batch_order")
-
 
 def query_threads(n_jobs: int | None) -> int:
-    """Threads for a query call, respecting joblib's and threadpoolctl's context.
+    """Threads for a build or query call, respecting joblib's and threadpoolctl's context.
 
+    The one place the estimators turn their ``n_jobs`` into a thread count.
     ``n_jobs=None`` uses the ``n_jobs`` of an enclosing
     ``joblib.parallel_backend`` context if there is one, else every core (as
     scikit-learn's own OpenMP neighbour kernels do); an OpenMP limit set with
     ``threadpoolctl.threadpool_limits`` caps the result.
+
+    Raises
+    ------
+    ValueError
+        If ``n_jobs`` is not None or a non-zero int.
     """
     import numba
     from threadpoolctl import threadpool_info
 
+    check_n_jobs(n_jobs)
     if n_jobs is None:
         _, context_jobs = get_active_backend()
         n_jobs = -1 if context_jobs is None else context_jobs
@@ -42,12 +46,12 @@ def query_threads(n_jobs: int | None) -> int:
     return max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
 
 
-def check_n_jobs(n_jobs: Any) -> None:
+def check_n_jobs(n_jobs: Any, name: str = "n_jobs") -> None:
     """``n_jobs`` must be None or a non-zero int."""
     if n_jobs is not None and (
         isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0
     ):
-        raise ValueError(f"n_jobs must be None or a non-zero integer, got {n_jobs!r}")
+        raise ValueError(f"{name} must be None or a non-zero integer, got {n_jobs!r}")
 
 
 def check_n_neighbors(value: Any, name: str = "n_neighbors") -> int:
@@ -59,26 +63,51 @@ def check_n_neighbors(value: Any, name: str = "n_neighbors") -> int:
     return int(value)
 
 
-def check_radius_param(value: Any) -> float:
+def check_radius_param(value: Any, name: str = "radius") -> float:
     """A finite non-negative real radius."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"radius must be a real number, got {value!r}")
+        raise TypeError(f"{name} must be a real number, got {value!r}")
     if not np.isfinite(value) or value < 0:
-        raise ValueError(f"radius must be finite and >= 0, got {value!r}")
+        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
     return float(value)
 
 
-def make_runtime(est: Any, *, draw_seed: bool = True, diagnostics: bool = False) -> Runtime:
+def check_strategy(value: Any, name: str) -> None:
+    """A strategy or backend name known to :class:`~sklearn_covertreex.Runtime`.
+
+    ``name`` is the Runtime field (``"backend"``, ``"traversal"``,
+    ``"conflict_graph"``, ``"batch_order"``); the ``ValueError`` for an
+    unknown value names the valid choices (the registries are the one list).
+    """
+    Runtime(**{name: value}).validate()
+
+
+def check_random_state_param(value: Any, name: str = "random_state") -> None:
+    """None, an int or a ``numpy.random.RandomState`` (nothing is drawn from it)."""
+    if value is None or isinstance(value, np.random.RandomState):
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(
+            f"{name} must be None, an int or a numpy.random.RandomState, got {value!r}"
+        )
+    check_random_state(value)  # range check (0 <= seed < 2**32), scikit-learn's message
+
+
+def check_verbose(value: Any, name: str = "verbose") -> None:
+    """A bool or a non-negative int."""
+    if isinstance(value, (bool, np.bool_)):
+        return
+    if not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be a bool or an int >= 0, got {value!r}")
+
+
+def make_runtime(est: Any, *, diagnostics: bool = False) -> Runtime:
     """Build and validate the Runtime described by an estimator's parameters.
 
-    Raises ``ValueError`` naming the valid choices for an unknown strategy.
-    With ``draw_seed=False`` the seed is 0 and ``random_state`` is not touched
-    (for validation only).
+    Draws the tree's seed from ``random_state``. Raises ``ValueError`` naming
+    the valid choices for an unknown strategy.
     """
-    check_n_jobs(est.n_jobs)
-    seed = 0
-    if draw_seed:
-        seed = int(check_random_state(est.random_state).randint(np.iinfo(np.int32).max))
+    seed = int(check_random_state(est.random_state).randint(np.iinfo(np.int32).max))
     return Runtime(
         backend=est.backend, traversal=est.traversal, conflict_graph=est.conflict_graph,
         batch_order=est.batch_order, seed=seed, n_jobs=query_threads(est.n_jobs),
@@ -99,13 +128,15 @@ def validate(est: Any, X: Any, y: Any = "no_validation", *,
     """``validate_data`` for dense float input, with a plain message for sparse X.
 
     Sparse matrices are rejected (never densified silently): the tree holds
-    dense coordinates.
+    dense coordinates. Sparse targets are rejected too.
     """
     if sp.issparse(X):
         raise TypeError(
             "sparse input is not supported: pass a dense array (X.toarray()) "
             "if it fits in memory"
         )
+    if sp.issparse(y):
+        raise TypeError("sparse y is not supported: pass a dense array (y.toarray())")
     return validate_data(est, X, y, dtype=list(dtype) if isinstance(dtype, tuple) else dtype,
                          order="C", **kwargs)
 

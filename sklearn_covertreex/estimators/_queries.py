@@ -1,9 +1,14 @@
-"""Query methods shared by the unsupervised neighbour estimators.
+"""Query methods shared by the estimators, with ``NearestNeighbors`` semantics.
 
-A class using :class:`NeighborsQueryMixin` provides ``_kneighbors(X,
-n_neighbors, return_distance, n_jobs)`` and ``_radius_csr(X, radius)``;
-the mixin derives the graphs and the object-array radius results from them,
-with :class:`sklearn.neighbors.NearestNeighbors` semantics.
+Each public method validates its X exactly once (``_validate_more``, i.e.
+scikit-learn's ``validate_data(reset=False)``; ``X=None`` means the training
+points, each excluding itself) and resolves its ``n_neighbors``/``radius``,
+then hands the validated array to the class's answer:
+
+* :class:`KNeighborsQueryMixin` needs ``_kneighbors(Q, k, return_distance,
+  n_jobs)``;
+* :class:`RadiusQueryMixin` needs ``_radius_csr(Q, radius)`` returning
+  ``(indptr, distances, indices)``, rows sorted.
 """
 
 from __future__ import annotations
@@ -13,11 +18,43 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._common import csr_output
+from ._common import check_n_neighbors, check_radius_param, csr_output
 
 
-class NeighborsQueryMixin:
-    """``kneighbors_graph``, ``radius_neighbors`` and ``radius_neighbors_graph``."""
+class KNeighborsQueryMixin:
+    """``kneighbors`` and ``kneighbors_graph``."""
+
+    def _query(self, X: Any) -> np.ndarray | None:
+        """The validated query array (None: the training points)."""
+        return None if X is None else self._validate_more(X)
+
+    def _resolve_k(self, n_neighbors: int | None) -> int:
+        return check_n_neighbors(self.n_neighbors if n_neighbors is None else n_neighbors)
+
+    def kneighbors(self, X: Any = None, n_neighbors: int | None = None,
+                   return_distance: bool = True):
+        """Find the k nearest neighbours of each query point.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_queries, n_features), default=None
+            Query points. If None, the neighbours of each training point are
+            returned, the point itself excluded.
+        n_neighbors : int, default=None
+            Number of neighbours (default: the constructor's ``n_neighbors``).
+        return_distance : bool, default=True
+            Whether to return the distances.
+
+        Returns
+        -------
+        neigh_dist : ndarray of shape (n_queries, n_neighbors), float64
+            Distances, each row ascending. Only if ``return_distance``.
+        neigh_ind : ndarray of shape (n_queries, n_neighbors), intp
+            Indices of the neighbours in the fitted data.
+        """
+        check_is_fitted(self)
+        k = self._resolve_k(n_neighbors)
+        return self._kneighbors(self._query(X), k, return_distance, self.n_jobs)
 
     def kneighbors_graph(self, X: Any = None, n_neighbors: int | None = None,
                          mode: str = "connectivity"):
@@ -37,17 +74,26 @@ class NeighborsQueryMixin:
         -------
         A : sparse matrix of shape (n_queries, n_samples_fit_)
         """
-        return self._kneighbors_graph(X, n_neighbors, mode, self.n_jobs)
-
-    def _kneighbors_graph(self, X: Any, n_neighbors: int | None, mode: str,
-                          n_jobs: int | None):
         check_is_fitted(self)
         _check_mode(mode)
-        dist, ind = self._kneighbors(X, n_neighbors, True, n_jobs)
+        k = self._resolve_k(n_neighbors)
+        return self._kneighbors_graph(self._query(X), k, mode)
+
+    def _kneighbors_graph(self, Q: np.ndarray | None, k: int, mode: str):
+        _check_mode(mode)
+        dist, ind = self._kneighbors(Q, k, True, self.n_jobs)
         n_queries, k = ind.shape
         data = np.ones(n_queries * k) if mode == "connectivity" else dist.ravel()
         indptr = np.arange(0, n_queries * k + 1, k)
         return csr_output(data, ind.ravel(), indptr, (n_queries, self.n_samples_fit_))
+
+
+class RadiusQueryMixin:
+    """``radius_neighbors`` and ``radius_neighbors_graph``."""
+
+    def _radius_query(self, X: Any, radius: float | None):
+        r = check_radius_param(self.radius if radius is None else radius)
+        return self._radius_csr(self._query(X), r)
 
     def radius_neighbors(self, X: Any = None, radius: float | None = None,
                          return_distance: bool = True, sort_results: bool = False):
@@ -75,7 +121,7 @@ class NeighborsQueryMixin:
         check_is_fitted(self)
         if sort_results and not return_distance:
             raise ValueError("return_distance must be True if sort_results is True.")
-        indptr, dist, ind = self._radius_csr(X, radius)
+        indptr, dist, ind = self._radius_query(X, radius)
         n_queries = indptr.shape[0] - 1
         neigh_ind = np.empty(n_queries, dtype=object)
         neigh_dist = np.empty(n_queries, dtype=object)
@@ -104,15 +150,15 @@ class NeighborsQueryMixin:
         """
         check_is_fitted(self)
         _check_mode(mode)
-        indptr, dist, ind = self._radius_csr(X, radius)
+        indptr, dist, ind = self._radius_query(X, radius)
         data = np.ones(ind.shape[0]) if mode == "connectivity" else dist
         return csr_output(data, ind, indptr, (indptr.shape[0] - 1, self.n_samples_fit_))
 
 
-def _check_mode(mode: str) -> None:
+def _check_mode(mode: Any, name: str = "mode") -> None:
     """Graph ``mode`` must be "connectivity" or "distance" (scikit-learn's message)."""
-    if mode not in ("connectivity", "distance"):
+    if not isinstance(mode, str) or mode not in ("connectivity", "distance"):
         raise ValueError(
-            f'Unsupported mode, must be one of "connectivity", or "distance" but got '
+            f'Unsupported {name}, must be one of "connectivity", or "distance" but got '
             f'"{mode}" instead'
         )

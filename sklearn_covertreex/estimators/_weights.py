@@ -7,12 +7,12 @@ from typing import Any
 import numpy as np
 
 
-def check_weights(weights: Any) -> None:
+def check_weights(weights: Any, name: str = "weights") -> None:
     """``weights`` must be "uniform", "distance" or a callable."""
-    if weights in ("uniform", "distance") or callable(weights):
+    if callable(weights) or (isinstance(weights, str) and weights in ("uniform", "distance")):
         return
     raise ValueError(
-        f"weights not recognized: should be 'uniform', 'distance', or a callable function, "
+        f"{name} not recognized: should be 'uniform', 'distance', or a callable function, "
         f"got {weights!r}"
     )
 

@@ -5,23 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
 
 from ..api import CoverTree
-from ._common import (
-    build_progress,
-    check_n_jobs,
-    check_n_neighbors,
-    check_radius_param,
-    make_runtime,
-    query_threads,
-    validate,
-)
-from ._queries import NeighborsQueryMixin
+from ._base import _CoverTreeBase
+from ._common import build_progress, make_runtime, query_threads
+from ._params import document_params
+from ._queries import KNeighborsQueryMixin, RadiusQueryMixin
 
 
-class CoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
+@document_params
+class CoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverTreeBase):
     """Exact unsupervised nearest neighbours (Euclidean) on a parallel compressed cover tree.
 
     A drop-in replacement for :class:`sklearn.neighbors.NearestNeighbors`
@@ -32,30 +25,15 @@ class CoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_neighbors : int, default=5
-        Number of neighbours for :meth:`kneighbors` by default.
-    radius : float, default=1.0
-        Radius for :meth:`radius_neighbors` by default.
-    backend : {"auto", "numba", "numpy"}, default="auto"
-        Kernel backend; "auto" uses numba when available.
-    traversal : {"sparse", "dense"}, default="sparse"
-        How inserted points find their place in the tree.
-    conflict_graph : {"segmented", "dense", "grid", "tree"}, default="segmented"
-        How conflicts between points inserted together are found (changes
-        build time only: "segmented" or "grid" in low dimension, "tree" in
-        higher intrinsic dimension).
-    batch_order : {"random", "natural", "hilbert"}, default="random"
-        Order of points in the prefix-doubling insertion batches.
-    n_jobs : int, default=None
-        Threads for queries and builds. ``None`` means the ``n_jobs`` of an
-        enclosing ``joblib.parallel_backend`` context, else every core; an
-        OpenMP limit from ``threadpoolctl.threadpool_limits`` caps it.
-        ``-1`` means every core.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the batch order and the independent-set priorities. Answers do
-        not depend on it (they are exact); only the tree's shape does.
-    verbose : bool, default=False
-        Print a progress bar (tqdm, if installed) while building large trees.
+    %(n_neighbors)s
+    %(radius)s
+    %(backend)s
+    %(traversal)s
+    %(conflict_graph)s
+    %(batch_order)s
+    %(n_jobs)s
+    %(random_state)s
+    %(verbose)s
 
     Attributes
     ----------
@@ -96,23 +74,12 @@ class CoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def __sklearn_tags__(self):  # noqa: D105
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
-        tags.input_tags.allow_nan = False
-        tags.non_deterministic = False
-        return tags
-
     # ---------------------------------------------------------------- fitting
-    def _check_params(self) -> None:
-        check_n_neighbors(self.n_neighbors)
-        check_radius_param(self.radius)
-
-    def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
-        return validate(self, X, reset=reset)
-
     def fit(self, X: Any, y: Any = None) -> CoverTreeNeighbors:
         """Build the tree on X.
+
+        Every parameter and X are checked before anything changes: if the
+        call fails, the estimator keeps its previous fitted state.
 
         Parameters
         ----------
@@ -126,14 +93,17 @@ class CoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
         self : CoverTreeNeighbors
         """
         self._check_params()
-        runtime = make_runtime(self)
-        X = self._validate_X(X, reset=True)
-        with build_progress(self.verbose, X.shape[0], "fit") as progress:
-            self.tree_ = CoverTree(runtime).fit(X, progress=progress)
-        self.n_samples_fit_ = X.shape[0]
-        self.effective_metric_ = "euclidean"
-        self.effective_metric_params_: dict[str, Any] = {}
+        X, seen = self._validate_fit(X)
+        self._set_fitted({**seen, **self._build(X)})
         return self
+
+    def _build(self, X: np.ndarray) -> dict[str, Any]:
+        """The fitted state of a tree built on validated X (``self`` is not changed)."""
+        runtime = make_runtime(self)
+        with build_progress(self.verbose, X.shape[0], "fit") as progress:
+            tree = CoverTree(runtime).fit(X, progress=progress)
+        return {"tree_": tree, "n_samples_fit_": X.shape[0],
+                "effective_metric_": "euclidean", "effective_metric_params_": {}}
 
     def partial_fit(self, X: Any, y: Any = None) -> CoverTreeNeighbors:
         """Add the rows of X to the fitted tree (batch insertion, no rebuild).
@@ -154,18 +124,18 @@ class CoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
         if not hasattr(self, "tree_"):
             return self.fit(X)
         self._check_params()
-        make_runtime(self, draw_seed=False)  # validate parameters before touching state
-        X = self._validate_X(X, reset=False)
+        self._update_fitted(self._grow(self._validate_more(X)))
+        return self
+
+    def _grow(self, X: np.ndarray) -> dict[str, Any]:
+        """The fitted attributes that change when validated X is inserted (``self`` is not)."""
         with build_progress(self.verbose, X.shape[0], "partial_fit") as progress:
             tree = self.tree_.insert(X, progress=progress)
-        self.tree_ = tree
-        self.n_samples_fit_ = tree.n_points
-        return self
+        return {"tree_": tree, "n_samples_fit_": tree.n_points}
 
     # ---------------------------------------------------------------- queries
     def _query_tree(self, n_jobs: int | None) -> CoverTree:
         """The fitted tree with the given thread setting (no state is stored)."""
-        check_n_jobs(n_jobs)
         runtime = self.tree_.runtime.replace(n_jobs=query_threads(n_jobs))
         return CoverTree(runtime, _arrays=self.tree_.arrays)
 
@@ -173,41 +143,14 @@ class CoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
         arrays = self.tree_.arrays
         return np.asarray(arrays.points)[arrays.node_of_id()]
 
-    def kneighbors(self, X: Any = None, n_neighbors: int | None = None,
-                   return_distance: bool = True):
-        """Find the k nearest neighbours of each query point.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_queries, n_features), default=None
-            Query points. If None, the neighbours of each training point are
-            returned, the point itself excluded.
-        n_neighbors : int, default=None
-            Number of neighbours (default: the constructor's ``n_neighbors``).
-        return_distance : bool, default=True
-            Whether to return the distances.
-
-        Returns
-        -------
-        neigh_dist : ndarray of shape (n_queries, n_neighbors), float64
-            Distances, each row ascending. Only if ``return_distance``.
-        neigh_ind : ndarray of shape (n_queries, n_neighbors), intp
-            Indices of the neighbours in the fitted data.
-        """
-        return self._kneighbors(X, n_neighbors, return_distance, self.n_jobs)
-
-    def _kneighbors(self, X: Any, n_neighbors: int | None, return_distance: bool,
+    def _kneighbors(self, Q: np.ndarray | None, k: int, return_distance: bool,
                     n_jobs: int | None):
-        check_is_fitted(self)
-        k = self.n_neighbors if n_neighbors is None else n_neighbors
-        k = check_n_neighbors(k)
+        """k-NN of validated queries ``Q`` (None: the training points, self excluded)."""
         n_fit = self.n_samples_fit_
-        query_is_train = X is None
+        query_is_train = Q is None
         if query_is_train:
             Q = self._fit_X()
             k += 1
-        else:
-            Q = self._validate_X(X, reset=False)
         if k > n_fit:
             op = "<" if query_is_train else "<="
             shown = k - 1 if query_is_train else k
@@ -227,11 +170,11 @@ class CoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
             return dist, ind
         return ind
 
-    def _radius_csr(self, X: Any, radius: float | None):
-        """(indptr, distances, indices) within the radius, rows sorted; X=None drops self."""
-        r = check_radius_param(self.radius if radius is None else radius)
-        query_is_train = X is None
-        Q = self._fit_X() if query_is_train else self._validate_X(X, reset=False)
+    def _radius_csr(self, Q: np.ndarray | None, r: float):
+        """(indptr, distances, indices) within ``r`` of validated Q; Q=None drops self."""
+        query_is_train = Q is None
+        if query_is_train:
+            Q = self._fit_X()
         indptr, dist, ind = self._query_tree(self.n_jobs).radius(Q, r)
         if query_is_train:
             row = np.repeat(np.arange(Q.shape[0]), np.diff(indptr))
@@ -241,4 +184,3 @@ class CoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
             indptr = np.zeros(Q.shape[0] + 1, dtype=np.int64)
             np.cumsum(counts, out=indptr[1:])
         return indptr, dist, ind
-

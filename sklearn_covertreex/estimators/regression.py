@@ -8,32 +8,51 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._common import check_n_neighbors, validate
-from ._weights import check_weights, neighbor_weights
+from ._params import document_params
+from ._weights import neighbor_weights
 from ._wrapped import _NeighborsWrapper
 
 
+@document_params
 class CoverTreeKNeighborsRegressor(RegressorMixin, _NeighborsWrapper):
     """k-nearest-neighbours regressor on exact cover-tree neighbours (Euclidean).
 
     Same predictions and scores as :class:`sklearn.neighbors.KNeighborsRegressor`
-    with the Euclidean metric (up to neighbours tied at equal distance).
-    Targets are one-dimensional. Supports :meth:`partial_fit`.
+    with the Euclidean metric (up to neighbours tied at equal distance),
+    multi-output targets included: 2-D ``y`` (a column vector too) gives
+    2-D predictions. Supports :meth:`partial_fit`, :meth:`kneighbors` and
+    :meth:`kneighbors_graph`.
 
     Parameters
     ----------
-    n_neighbors : int, default=5
-    weights : {"uniform", "distance"} or callable, default="uniform"
-    backend, traversal, conflict_graph, batch_order, n_jobs, random_state
-        As in :class:`CoverTreeNeighbors`.
+    %(n_neighbors)s
+    %(weights)s
+    %(backend)s
+    %(traversal)s
+    %(conflict_graph)s
+    %(batch_order)s
+    %(n_jobs)s
+    %(random_state)s
 
     Attributes
     ----------
     n_samples_fit_ : int
+        Number of training samples.
     n_features_in_ : int
-    feature_names_in_ : ndarray
-        When X has string column names.
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when X has string column names.
     tree_ : CoverTree
+        The fitted tree.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_covertreex import CoverTreeKNeighborsRegressor
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> reg = CoverTreeKNeighborsRegressor(n_neighbors=2).fit(X, [0.0, 1.0, 2.0, 3.0])
+    >>> reg.predict([[1.2]])
+    array([1.5])
     """
 
     def __init__(self, n_neighbors: int = 5, *, weights: Any = "uniform", backend: str = "auto",
@@ -49,48 +68,58 @@ class CoverTreeKNeighborsRegressor(RegressorMixin, _NeighborsWrapper):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _validate_Xy(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
-        return validate(self, X, y, reset=reset, y_numeric=True)
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
     def fit(self, X: Any, y: Any) -> CoverTreeKNeighborsRegressor:
         """Fit on training data X with targets y.
 
+        Every parameter, X and y are checked before anything changes: if the
+        call fails, the estimator keeps its previous fitted state.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
 
         Returns
         -------
-        self
+        self : CoverTreeKNeighborsRegressor
         """
-        check_n_neighbors(self.n_neighbors)
-        check_weights(self.weights)
-        X, y = self._validate_Xy(X, y, reset=True)
-        self._y = np.asarray(y, dtype=np.float64)
-        self._sync_fitted(self._make_index().fit(X))
+        self._check_params()
+        (X, y), seen = self._validate_fit(X, y, multi_output=True, y_numeric=True)
+        self._fit_wrapped(X, seen, _y=np.asarray(y, dtype=np.float64))
         return self
 
     def partial_fit(self, X: Any, y: Any) -> CoverTreeKNeighborsRegressor:
         """Add samples (batch insertion into the fitted tree).
 
+        On an unfitted estimator this is :meth:`fit`. If the call fails, the
+        fitted state is left exactly as it was.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The same shape per sample as on the first call (1-D, or the same
+            number of columns).
 
         Returns
         -------
-        self
+        self : CoverTreeKNeighborsRegressor
         """
         if not hasattr(self, "_index"):
             return self.fit(X, y)
-        check_n_neighbors(self.n_neighbors)
-        check_weights(self.weights)
-        X, y = self._validate_Xy(X, y, reset=False)
-        index = self._index.partial_fit(X)
-        self._y = np.concatenate([self._y, np.asarray(y, dtype=np.float64)])
-        self._sync_fitted(index)
+        self._check_params()
+        X, y = self._validate_more(X, y, multi_output=True, y_numeric=True)
+        if y.shape[1:] != self._y.shape[1:]:
+            raise ValueError(
+                f"y has {_outputs(y)}, but {type(self).__name__} was fitted with "
+                f"{_outputs(self._y)}; every call must give the same number of outputs"
+            )
+        self._grow_wrapped(X, _y=np.concatenate([self._y, np.asarray(y, dtype=np.float64)]))
         return self
 
     def predict(self, X: Any) -> np.ndarray:
@@ -98,14 +127,21 @@ class CoverTreeKNeighborsRegressor(RegressorMixin, _NeighborsWrapper):
 
         Parameters
         ----------
-        X : array-like of shape (n_queries, n_features)
+        X : array-like of shape (n_queries, n_features) or None
+            Query points; None means the training points, each excluding
+            itself.
 
         Returns
         -------
-        y : ndarray of shape (n_queries,)
+        y : ndarray of shape (n_queries,) or (n_queries, n_outputs)
         """
         check_is_fitted(self)
-        X = validate(self, X, reset=False)
-        dist, ind = self._index._kneighbors(X, self.n_neighbors, True, self.n_jobs)
+        dist, ind = self._kneighbors(self._query(X), self._resolve_k(None), True, self.n_jobs)
         w = neighbor_weights(dist, self.weights)
+        if self._y.ndim == 2:
+            w = w[:, :, None]
         return np.sum(self._y[ind] * w, axis=1) / np.sum(w, axis=1)
+
+
+def _outputs(y: np.ndarray) -> str:
+    return "1-D targets" if y.ndim == 1 else f"{y.shape[1]} target column(s)"

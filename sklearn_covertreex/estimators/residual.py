@@ -6,7 +6,7 @@ import numbers
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import clone
 from sklearn.gaussian_process.kernels import Kernel
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -26,18 +26,52 @@ from ..metrics.residual import (
     select_inducing_points,
 )
 from ..runtime import Runtime
-from ._common import (
-    build_progress,
-    check_n_jobs,
-    check_n_neighbors,
-    check_radius_param,
-    query_threads,
-    validate,
-)
-from ._queries import NeighborsQueryMixin
+from ._base import _CoverTreeBase
+from ._common import build_progress, check_strategy, query_threads
+from ._params import document_params
+from ._queries import KNeighborsQueryMixin, RadiusQueryMixin
 
 
-class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
+def _check_kernel(kernel: Any, name: str) -> None:
+    if kernel is not None and not isinstance(kernel, Kernel):
+        raise TypeError(
+            f"{name} must be a sklearn.gaussian_process.kernels.Kernel or None, "
+            f"got {type(kernel).__name__}"
+        )
+
+
+def _check_jitter(jitter: Any, name: str) -> None:
+    if isinstance(jitter, bool) or not isinstance(jitter, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {jitter!r}")
+    if not np.isfinite(jitter) or jitter < 0:
+        raise ValueError(f"{name} must be finite and >= 0, got {jitter!r}")
+
+
+def _check_inducing_points(value: Any, name: str) -> None:
+    """An int >= 1 or an array (its shape is checked against X in ``fit``)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1, got {value}")
+    elif isinstance(value, (bool, str, numbers.Number)) or value is None:
+        raise TypeError(
+            f"{name} must be an int or an array of shape (m, n_features), got {value!r}"
+        )
+
+
+def _check_coordinate_free(value: Any, name: str) -> None:
+    """A tree strategy that does not need coordinates (the metric has none)."""
+    check_strategy(value, name)
+    coordinate_only = {"conflict_graph": "grid", "batch_order": "hilbert"}[name]
+    if value == coordinate_only:
+        raise ValueError(
+            f"{name}={value!r} needs coordinates and does not apply to the "
+            "residual-correlation metric; valid choices are: "
+            + ", ".join(repr(c) for c in _choices(name) if c != value)
+        )
+
+
+@document_params
+class ResidualCoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverTreeBase):
     """Exact nearest neighbours under the residual correlation of a Gaussian process.
 
     For a kernel ``k``, inducing points ``U`` and ``jitter``, let
@@ -53,11 +87,8 @@ class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_neighbors : int, default=5
-        Number of neighbours for :meth:`kneighbors` and
-        :meth:`vecchia_neighbors` by default.
-    radius : float, default=0.5
-        Radius for :meth:`radius_neighbors` by default (distances are in [0, 1]).
+    %(n_neighbors)s
+    %(radius)s
     kernel : sklearn.gaussian_process.kernels.Kernel, default=None
         Covariance kernel; None means ``ConstantKernel(1.0) * RBF(1.0)``. RBF
         and Matern (nu 0.5, 1.5, 2.5, inf) kernels, isotropic or with one
@@ -90,12 +121,10 @@ class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
         workload's tree 2.5x faster than "segmented" under this metric. The
         grid conflict graph and the Hilbert order need coordinates and are
         rejected with an error naming the valid choices.
-    n_jobs : int, default=None
-        Threads for the compiled kernels (None: joblib context, else all cores).
+    %(n_jobs)s
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of inducing points and the tree's batch order.
-    verbose : bool, default=False
-        Progress bar while building large trees.
+    %(verbose)s
 
     Attributes
     ----------
@@ -128,6 +157,19 @@ class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
            [ 0,  1, -1, -1]])
     """
 
+    _dtype = np.float64
+    _parameter_checks = {
+        **_CoverTreeBase._parameter_checks,
+        "kernel": _check_kernel,
+        "inducing_points": _check_inducing_points,
+        "inducing_selection": lambda value, name: INDUCING_SELECTIONS.check(value),
+        "jitter": _check_jitter,
+        "algorithm": lambda value, name: check_choices(value, "auto"),
+        "backend": lambda value, name: check_choices("auto", value),
+        "conflict_graph": _check_coordinate_free,
+        "batch_order": _check_coordinate_free,
+    }
+
     def __init__(self, n_neighbors: int = 5, *, radius: float = 0.5, kernel: Any = None,
                  inducing_points: Any = 512, inducing_selection: str = "random",
                  jitter: float = 1e-6, algorithm: str = "auto", backend: str = "auto",
@@ -149,60 +191,22 @@ class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def __sklearn_tags__(self):  # noqa: D105
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
-        tags.input_tags.allow_nan = False
-        tags.non_deterministic = False
-        return tags
-
     # ------------------------------------------------------------ parameters
     def _check_params(self) -> None:
-        check_n_neighbors(self.n_neighbors)
-        check_radius_param(self.radius)
-        check_n_jobs(self.n_jobs)
-        if self.kernel is not None and not isinstance(self.kernel, Kernel):
-            raise TypeError(
-                "kernel must be a sklearn.gaussian_process.kernels.Kernel or None, "
-                f"got {type(self.kernel).__name__}"
-            )
-        jitter = self.jitter
-        if isinstance(jitter, bool) or not isinstance(jitter, numbers.Real):
-            raise TypeError(f"jitter must be a real number, got {jitter!r}")
-        if not np.isfinite(jitter) or jitter < 0:
-            raise ValueError(f"jitter must be finite and >= 0, got {jitter!r}")
-        INDUCING_SELECTIONS.check(self.inducing_selection)
+        super()._check_params()
         check_choices(self.algorithm, self.backend)
 
     def _runtime(self, seed: int, n_jobs: int | None) -> Runtime:
-        runtime = Runtime(
+        return Runtime(
             backend="numba", traversal=self.traversal, conflict_graph=self.conflict_graph,
             batch_order=self.batch_order, seed=seed, n_jobs=query_threads(n_jobs),
             diagnostics=True,
         ).validate()
-        for name, strategy in (("conflict_graph", "grid"), ("batch_order", "hilbert")):
-            if getattr(runtime, name) == strategy:
-                raise ValueError(
-                    f"{name}={strategy!r} needs coordinates and does not apply to the "
-                    "residual-correlation metric; valid choices are: "
-                    + ", ".join(repr(c) for c in _choices(name) if c != strategy)
-                )
-        return runtime
-
-    def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
-        return validate(self, X, reset=reset, dtype=np.float64)
 
     def _inducing(self, X: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
         value = self.inducing_points
-        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-            if value < 1:
-                raise ValueError(f"inducing_points must be >= 1, got {value}")
+        if isinstance(value, numbers.Integral):  # an int >= 1 (checked with the parameters)
             return select_inducing_points(X, int(value), self.inducing_selection, rng)
-        if isinstance(value, (bool, str, numbers.Number)) or value is None:
-            raise TypeError(
-                "inducing_points must be an int or an array of shape (m, n_features), "
-                f"got {value!r}"
-            )
         U = np.asarray(value, dtype=np.float64)
         if U.ndim != 2 or U.shape[0] < 1 or U.shape[1] != X.shape[1]:
             raise ValueError(
@@ -216,6 +220,9 @@ class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
     # ---------------------------------------------------------------- fitting
     def fit(self, X: Any, y: Any = None) -> ResidualCoverTreeNeighbors:
         """Compute the residual statistics of X (and the tree, for ``algorithm="tree"``).
+
+        Every parameter and X are checked before anything changes: if the
+        call fails, the estimator keeps its previous fitted state.
 
         Parameters
         ----------
@@ -235,7 +242,7 @@ class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
             reproduce it exactly); the message says how to fix it.
         """
         self._check_params()
-        X = self._validate_X(X, reset=True)
+        X, seen = self._validate_fit(X)
         rng = check_random_state(self.random_state)
         kernel = default_kernel() if self.kernel is None else clone(self.kernel)
         U = self._inducing(X, rng)
@@ -245,11 +252,9 @@ class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
         with build_progress(self.verbose, X.shape[0], "fit") as progress:
             index = build_index(ctx, model, model.points(X), self.algorithm, progress,
                                 self.backend)
-        self.kernel_ = kernel
-        self.inducing_points_ = model.inducing_points
-        self.index_ = index
-        self.diagnostics_ = index.diagnostics
-        self.n_samples_fit_ = X.shape[0]
+        self._set_fitted({**seen, "kernel_": kernel, "inducing_points_": model.inducing_points,
+                          "index_": index, "diagnostics_": index.diagnostics,
+                          "n_samples_fit_": X.shape[0]})
         return self
 
     def partial_fit(self, X: Any, y: Any = None) -> ResidualCoverTreeNeighbors:
@@ -272,23 +277,18 @@ class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
         if not hasattr(self, "index_"):
             return self.fit(X)
         self._check_params()
-        X = self._validate_X(X, reset=False)
+        X = self._validate_more(X)
         index = self.index_
         new = index.model.points(X)
         ctx = self._context(self.n_jobs)
         with build_progress(self.verbose, X.shape[0], "partial_fit") as progress:
             index = extend_index(ctx, index, new, progress)
-        self.index_ = index
-        self.n_samples_fit_ = index.points.n
+        self._update_fitted({"index_": index, "n_samples_fit_": index.points.n})
         return self
 
     # ---------------------------------------------------------------- queries
     def _context(self, n_jobs: int | None):
-        check_n_jobs(n_jobs)
         return residual_context(get_backend("numba"), self._runtime(0, n_jobs))
-
-    def _query_points(self, X: Any):
-        return self.index_.model.points(self._validate_X(X, reset=False))
 
     def kneighbors(self, X: Any = None, n_neighbors: int | None = None,
                    return_distance: bool = True):
@@ -313,16 +313,15 @@ class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
         neigh_ind : ndarray of shape (n_queries, n_neighbors), intp
             Indices into the training data (ties: the smaller index first).
         """
-        return self._kneighbors(X, n_neighbors, return_distance, self.n_jobs)
+        return super().kneighbors(X, n_neighbors, return_distance)
 
-    def _kneighbors(self, X: Any, n_neighbors: int | None, return_distance: bool,
+    def _kneighbors(self, Q: np.ndarray | None, k: int, return_distance: bool,
                     n_jobs: int | None):
-        check_is_fitted(self)
-        k = check_n_neighbors(self.n_neighbors if n_neighbors is None else n_neighbors)
+        """k-NN of validated queries ``Q`` (None: the training points, self excluded)."""
         n_fit = self.n_samples_fit_
         index = self.index_
         ctx = self._context(n_jobs)
-        if X is None:
+        if Q is None:
             if k >= n_fit:
                 raise ValueError(
                     f"Expected n_neighbors < n_samples_fit, but n_neighbors = {k}, "
@@ -330,13 +329,12 @@ class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
                 )
             dist, ind = engine(index).knn_self(ctx, index, k)
         else:
-            Q = self._query_points(X)
             if k > n_fit:
                 raise ValueError(
                     f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k}, "
-                    f"n_samples_fit = {n_fit}, n_samples = {Q.n}"
+                    f"n_samples_fit = {n_fit}, n_samples = {Q.shape[0]}"
                 )
-            dist, ind = engine(index).knn(ctx, index, Q, k)
+            dist, ind = engine(index).knn(ctx, index, index.model.points(Q), k)
         ind = ind.astype(np.intp, copy=False)
         if return_distance:
             return dist, ind
@@ -365,7 +363,7 @@ class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
         neigh_ind : ndarray of shape (n_samples_fit, k), intp
         """
         check_is_fitted(self)
-        k = check_n_neighbors(self.n_neighbors if n_neighbors is None else n_neighbors)
+        k = self._resolve_k(n_neighbors)
         index = self.index_
         dist, ind = engine(index).vecchia(self._context(self.n_jobs), index, k)
         ind = ind.astype(np.intp, copy=False)
@@ -373,12 +371,11 @@ class ResidualCoverTreeNeighbors(NeighborsQueryMixin, BaseEstimator):
             return dist, ind
         return ind
 
-    def _radius_csr(self, X: Any, radius: float | None):
-        check_is_fitted(self)
-        r = check_radius_param(self.radius if radius is None else radius)
+    def _radius_csr(self, Q: np.ndarray | None, r: float):
+        """(indptr, distances, indices) within ``r`` of validated Q; Q=None drops self."""
         index = self.index_
-        Q = None if X is None else self._query_points(X)
-        return engine(index).radius(self._context(self.n_jobs), index, Q, r)
+        points = None if Q is None else index.model.points(Q)
+        return engine(index).radius(self._context(self.n_jobs), index, points, r)
 
 
 def _choices(name: str) -> tuple[str, ...]:

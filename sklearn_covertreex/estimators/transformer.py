@@ -7,10 +7,12 @@ from typing import Any
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._common import check_n_neighbors, validate
+from ._params import document_params
+from ._queries import _check_mode
 from ._wrapped import _NeighborsWrapper
 
 
+@document_params
 class CoverTreeKNeighborsTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                                      _NeighborsWrapper):
     """Transform X into an exact sparse k-NN graph, like ``KNeighborsTransformer``.
@@ -21,25 +23,34 @@ class CoverTreeKNeighborsTransformer(ClassNamePrefixFeaturesOutMixin, Transforme
     :class:`~sklearn.neighbors.KNeighborsTransformer` does: in
     ``mode="distance"`` each row holds ``n_neighbors + 1`` entries, the
     point itself (an explicit zero) included, rows sorted by distance.
+    :meth:`kneighbors` and :meth:`kneighbors_graph` are available too.
 
     Parameters
     ----------
     mode : {"distance", "connectivity"}, default="distance"
         Distances or ones as graph values.
-    n_neighbors : int, default=5
-        Neighbours per sample (plus the sample itself in distance mode).
-    backend, traversal, conflict_graph, batch_order, n_jobs, random_state
-        As in :class:`CoverTreeNeighbors`.
+    %(n_neighbors)s
+    %(backend)s
+    %(traversal)s
+    %(conflict_graph)s
+    %(batch_order)s
+    %(n_jobs)s
+    %(random_state)s
 
     Attributes
     ----------
     n_samples_fit_ : int
+        Number of training samples.
     n_features_in_ : int
-    feature_names_in_ : ndarray
-        When X has string column names.
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when X has string column names.
     tree_ : CoverTree
         The fitted tree.
     """
+
+    _parameter_checks = {**_NeighborsWrapper._parameter_checks, "mode": _check_mode}
+    _private_fitted = (*_NeighborsWrapper._private_fitted, "_n_features_out")
 
     def __init__(self, *, mode: str = "distance", n_neighbors: int = 5, backend: str = "auto",
                  traversal: str = "sparse", conflict_graph: str = "segmented",
@@ -57,6 +68,9 @@ class CoverTreeKNeighborsTransformer(ClassNamePrefixFeaturesOutMixin, Transforme
     def fit(self, X: Any, y: Any = None) -> CoverTreeKNeighborsTransformer:
         """Build the tree on X.
 
+        Every parameter and X are checked before anything changes: if the
+        call fails, the estimator keeps its previous fitted state.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -64,17 +78,11 @@ class CoverTreeKNeighborsTransformer(ClassNamePrefixFeaturesOutMixin, Transforme
 
         Returns
         -------
-        self
+        self : CoverTreeKNeighborsTransformer
         """
-        if self.mode not in ("distance", "connectivity"):
-            raise ValueError(
-                f"mode must be 'distance' or 'connectivity', got {self.mode!r}"
-            )
-        check_n_neighbors(self.n_neighbors)
-        X = validate(self, X)
-        index = self._make_index().fit(X)
-        self._sync_fitted(index)
-        self._n_features_out = self.n_samples_fit_
+        self._check_params()
+        X, seen = self._validate_fit(X)
+        self._fit_wrapped(X, seen, _n_features_out=X.shape[0])
         return self
 
     def transform(self, X: Any):
@@ -91,11 +99,9 @@ class CoverTreeKNeighborsTransformer(ClassNamePrefixFeaturesOutMixin, Transforme
             neighbour order, explicit zeros kept.
         """
         check_is_fitted(self)
-        X = validate(self, X, reset=False)
         add_one = self.mode == "distance"
-        return self._index._kneighbors_graph(
-            X, self.n_neighbors + add_one, self.mode, self.n_jobs
-        )
+        return self._kneighbors_graph(self._validate_more(X), self._resolve_k(None) + add_one,
+                                      self.mode)
 
     def fit_transform(self, X: Any, y: Any = None):
         """``fit(X).transform(X)``.

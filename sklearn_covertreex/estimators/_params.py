@@ -1,0 +1,109 @@
+"""Constructor parameters shared by the estimators, each declared once.
+
+A :class:`Param` holds a parameter's check (run by
+``_CoverTreeBase._check_params`` before ``fit`` touches anything) and its
+numpydoc text. :func:`document_params` writes that text into each class
+docstring in place of a ``%(name)s`` line, with the default read from the
+class's own ``__init__`` (the signatures stay explicit per class, as
+scikit-learn's ``get_params`` requires).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from ._common import (
+    check_n_jobs,
+    check_n_neighbors,
+    check_radius_param,
+    check_random_state_param,
+    check_strategy,
+    check_verbose,
+)
+from ._weights import check_weights
+
+#: ``check(value, name)`` raises ``TypeError``/``ValueError`` for a bad value.
+Check = Callable[[Any, str], object]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One constructor parameter: numpydoc type, description and check."""
+
+    type: str
+    doc: str
+    check: Check
+
+
+SHARED_PARAMS: dict[str, Param] = {
+    "n_neighbors": Param("int", """
+        Number of neighbours of each query when a method is not given its own
+        ``n_neighbors`` (:meth:`kneighbors`, and the estimator's predictions
+        or graphs).""", check_n_neighbors),
+    "radius": Param("float", """
+        Radius of :meth:`radius_neighbors` when it is not given one
+        (inclusive).""", check_radius_param),
+    "weights": Param('{"uniform", "distance"} or callable', """
+        Weights of the neighbours' votes: ``"uniform"``, equal; ``"distance"``,
+        inverse distance (a query with an exact match gives all the weight to
+        its exact matches); a callable maps the distance array to a weight
+        array of the same shape. As in
+        :class:`sklearn.neighbors.KNeighborsClassifier`.""", check_weights),
+    "backend": Param('{"auto", "numba", "numpy"}', """
+        Kernel backend; "auto" uses numba when available.""", check_strategy),
+    "traversal": Param('{"sparse", "dense"}', """
+        How inserted points find their place in the tree.""", check_strategy),
+    "conflict_graph": Param('{"segmented", "dense", "grid", "tree"}', """
+        How conflicts between points inserted together are found (changes
+        build time only: "segmented" or "grid" in low dimension, "tree" in
+        higher intrinsic dimension).""", check_strategy),
+    "batch_order": Param('{"random", "natural", "hilbert"}', """
+        Order of points in the prefix-doubling insertion batches.""", check_strategy),
+    "n_jobs": Param("int", """
+        Threads for queries and builds. ``None`` means the ``n_jobs`` of an
+        enclosing ``joblib.parallel_backend`` context, else every core; an
+        OpenMP limit from ``threadpoolctl.threadpool_limits`` caps it.
+        ``-1`` means every core.""", check_n_jobs),
+    "random_state": Param("int, RandomState instance or None", """
+        Seeds the batch order and the independent-set priorities. Answers do
+        not depend on it (they are exact); only the tree's shape does.""",
+        check_random_state_param),
+    "verbose": Param("bool", """
+        Print a progress bar (tqdm, if installed) while building large trees.""",
+        check_verbose),
+}
+
+_PLACEHOLDER = re.compile(r"^( *)%\((\w+)\)s$", flags=re.MULTILINE)
+
+E = TypeVar("E", bound=type)
+
+
+def _shown(default: Any) -> str:
+    return f'"{default}"' if isinstance(default, str) else repr(default)
+
+
+def document_params(cls: E) -> E:
+    """Class decorator: replace each ``%(name)s`` docstring line by that shared parameter.
+
+    The entry reads ``name : type, default=<the class's default>`` followed
+    by the shared description. Raises ``KeyError`` at import time for a name
+    that is not in :data:`SHARED_PARAMS` or not in the class's ``__init__``.
+    """
+    if cls.__doc__ is None:  # python -OO
+        return cls
+    signature = inspect.signature(cls.__init__)
+
+    def entry(match: re.Match[str]) -> str:
+        indent, name = match.group(1), match.group(2)
+        param = SHARED_PARAMS[name]
+        default = signature.parameters[name].default
+        body = textwrap.indent(textwrap.dedent(param.doc).strip(), indent + "    ")
+        return f"{indent}{name} : {param.type}, default={_shown(default)}\n{body}"
+
+    cls.__doc__ = _PLACEHOLDER.sub(entry, cls.__doc__)
+    return cls
