@@ -74,9 +74,11 @@ def test_numpy_and_numba_kernels_agree_on_queries():
     a = tree.arrays
     rargs = _tree_args(tree)
     np.testing.assert_array_equal(nb.radius_count(*rargs, Q, r), npb.radius_count(*rargs, Q, r))
-    t1 = nb.traverse_sparse(_metric(tree), a.points, a.level, a.radius, a.parent_dist, a.child_ptr, a.children,
+    t1 = nb.traverse_sparse(_metric(tree), a.points, a.level, a.radius, a.parent_dist,
+                            a.child_ptr, a.children,
                             a.root, Q)
-    t2 = npb.traverse_sparse(_metric(tree), a.points, a.level, a.radius, a.parent_dist, a.child_ptr, a.children,
+    t2 = npb.traverse_sparse(_metric(tree), a.points, a.level, a.radius, a.parent_dist,
+                             a.child_ptr, a.children,
                              a.root, Q)
     for u, v in zip(t1, t2, strict=True):
         np.testing.assert_array_equal(u, v)

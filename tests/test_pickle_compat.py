@@ -29,7 +29,7 @@ def stored():
 def _same(a, b):
     if isinstance(a, tuple):
         assert len(a) == len(b)
-        for u, v in zip(a, b):
+        for u, v in zip(a, b, strict=False):
             _same(u, v)
     else:
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

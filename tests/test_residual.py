@@ -490,3 +490,45 @@ def test_brute_engine_worker_counts(n_workers):
     assert_knn_matches(D, 6, d, i, allowed=not_self)
     d, i, _ = vecchia_blocked(model, P, 6, n_workers, tile=128)
     assert_knn_matches(D, 6, d, i, allowed=np.tril(not_self))
+
+
+def test_white_noise_enters_the_variances_not_the_inducing_covariance():
+    from sklearn.gaussian_process.kernels import WhiteKernel
+
+    X = _data(120)
+    U = X[:12]
+    noise = 0.5
+    kernel = RBF(0.8) + WhiteKernel(noise)
+    est = ResidualCoverTreeNeighbors(n_neighbors=6, kernel=kernel, inducing_points=U,
+                                     jitter=1e-6).fit(X)
+    model = est.index_.model
+    K_uu = RBF(0.8)(U, U)  # noise-free: scikit-learn's k(U, U) with both sets given
+    jitter = 1e-6 * (1.0 + noise)  # relative to k.diag(U), the noisy variance
+    np.testing.assert_allclose(model.chol @ model.chol.T, K_uu + jitter * np.eye(12),
+                               atol=1e-12)
+    # reference: noisy-observation variances, noise-free cross covariances
+    V = np.linalg.solve(model.chol, RBF(0.8)(U, X)).T
+    p = 1.0 + noise - np.sum(V * V, axis=1)
+    np.testing.assert_allclose(est.index_.points.p, p, rtol=1e-10)
+    rho = (RBF(0.8)(X, X) - V @ V.T) / np.sqrt(np.outer(p, p))
+    D = np.sqrt(1.0 - np.minimum(np.abs(rho), 1.0))
+    not_self = ~np.eye(120, dtype=bool)
+    assert_knn_matches(D, 6, *est.kneighbors(), allowed=not_self)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_rows_are_refused_even_with_assume_finite(bad):
+    from sklearn import config_context
+
+    X = _data(60)
+    est = ResidualCoverTreeNeighbors(inducing_points=8, random_state=0).fit(X)
+    Xbad = X.copy()
+    Xbad[3, 1] = bad
+    with config_context(assume_finite=True):
+        with pytest.raises(ValueError, match="NaN or infinity"):
+            ResidualCoverTreeNeighbors(inducing_points=X[:8]).fit(Xbad)
+        with pytest.raises(ValueError, match="NaN or infinity"):
+            est.kneighbors(Xbad[:5])
+        with pytest.raises(ValueError, match="NaN or infinity"):
+            est.partial_fit(Xbad[:5])
+    assert est.n_samples_fit_ == 60

@@ -7,6 +7,17 @@ Given a kernel ``k``, inducing points ``U`` (m x d) and a relative ``jitter``::
     rho(a, b) = (k(a, b) - V_a . V_b) / sqrt(p_a p_b),  d(a, b) = sqrt(1 - |rho(a, b)|)
 
 Everything is float64, whatever the input precision.
+
+Kernels with a white-noise term (``RBF() + WhiteKernel()``) follow
+scikit-learn's convention: ``k(a, b)`` between two given sets omits the
+noise, ``k.diag(x)`` includes it. So ``K = k(U, U)`` is the covariance of
+noise-free inducing values,
+``k(U, x)`` and ``k(a, b)`` for distinct rows omit the noise, and ``p``
+(from ``k.diag``) is the variance of a noisy observation: ``rho`` is the
+residual correlation of noisy observations given the noise-free inducing
+values, as in a VIF approximation of data with a nugget. The jitter is
+relative to the mean of ``k.diag(U)`` (the observation variance, noise
+included).
 """
 
 from __future__ import annotations
@@ -92,6 +103,10 @@ class ResidualModel:
         """
         U = np.ascontiguousarray(inducing_points, dtype=np.float64)
         fast = parse_fast_kernel(kernel, U.shape[1])
+        # k(U, U) with both arguments given: scikit-learn's convention for the
+        # covariance of distinct function values, so a WhiteKernel term adds
+        # nothing here (the inducing values are noise-free); the jitter scale
+        # is the mean observation variance k.diag(U), noise included
         K = kernel_matrix(kernel, fast, U, U)
         jitter_value = float(jitter) * float(np.mean(kernel_diag(kernel, fast, U)))
         K[np.diag_indices_from(K)] += jitter_value
@@ -118,6 +133,10 @@ class ResidualModel:
             row equal to an inducing point with ``jitter=0``).
         """
         X = np.ascontiguousarray(X, dtype=np.float64)
+        if not np.all(np.isfinite(X)):
+            # checked here, not only by the estimators' validation, which
+            # sklearn.config_context(assume_finite=True) switches off
+            raise ValueError("X contains NaN or infinity: residual statistics need finite rows")
         n, m = X.shape[0], self.n_inducing
         V = np.empty((n, m))
         for start in range(0, n, STATS_CHUNK):
