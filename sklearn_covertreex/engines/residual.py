@@ -87,7 +87,7 @@ class ResidualIndex:
     def _rt(self) -> Runtime:
         return Runtime() if self.runtime is None else self.runtime
 
-    def extend(self, X: np.ndarray, progress: Any = None) -> ResidualIndex:
+    def insert(self, X: np.ndarray, progress: Any = None) -> ResidualIndex:
         """A new index holding these rows followed by ``X``'s (ids continue)."""
         new = self.model.points(X)
         tree = self._engine().extend(self._rt(), self, new, progress)
