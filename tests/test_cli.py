@@ -13,7 +13,7 @@ import pytest
 from sklearn.neighbors import NearestNeighbors
 
 from sklearn_covertreex import CoverTreeNeighbors, Runtime
-from sklearn_covertreex.cli import build_parser, main
+from sklearn_covertreex.cli import CliError, build_parser, main
 from sklearn_covertreex.cli.compare import MethodResult, exactness
 from sklearn_covertreex.cli.options import resolve_threads, runtime_from_args
 from sklearn_covertreex.telemetry import read_jsonl
@@ -81,7 +81,7 @@ def test_parse_bench():
 ])
 def test_usage_errors_exit_2(argv, capsys):
     assert main(argv) == 2
-    assert "usage:" in capsys.readouterr().err
+    assert_one_error_line(capsys, "--help")
 
 
 def test_help_and_version(capsys):
@@ -309,3 +309,291 @@ def test_exactness_accepts_ties_at_the_kth_distance_only():
     assert check["exact"] is False and check["untied_mismatches"] == 1
     far = _result([[0.0, 1.0, 2.5]], [[0, 1, 2]])
     assert exactness(far, ref)["exact"] is False
+
+
+# ------------------------------------------------- errors before any work
+@pytest.fixture()
+def no_work(monkeypatch):
+    """Make any data generation or timed run fail the test (AssertionError is no user error)."""
+    from sklearn_covertreex.cli import bench, demo, residual_bench, scaling
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("work ran before the checks")
+
+    for module, name in ((demo, "demo_data"), (demo, "run_methods"), (bench, "make_data"),
+                         (bench, "run_methods"), (bench, "measure_memory"),
+                         (scaling, "run_methods"), (residual_bench, "make_points")):
+        monkeypatch.setattr(module, name, forbidden)
+
+
+def test_npz_archive_named_npy(tmp_path, capsys):
+    np.savez(tmp_path / "a.npz", x=np.zeros((3, 2)))
+    (tmp_path / "fake.npy").write_bytes((tmp_path / "a.npz").read_bytes())
+    assert main(["build", str(tmp_path / "fake.npy"), "-o", str(tmp_path / "m.joblib")]) == 2
+    assert_one_error_line(capsys, "fake.npy", ".npz archive", "numpy.save")
+    assert not (tmp_path / "m.joblib").exists()
+
+
+@pytest.mark.parametrize("spelling", ["\\t", "tab", "\t"])
+def test_tab_delimiter(tmp_path, capsys, spelling):
+    X = np.random.default_rng(2).standard_normal((40, 3))
+    np.savetxt(tmp_path / "x.csv", X, delimiter="\t")
+    model = tmp_path / "m.joblib"
+    assert main(["build", str(tmp_path / "x.csv"), "-o", str(model), "--delimiter", spelling,
+                 "--k", "2"]) == 0
+    assert joblib.load(model).n_features_in_ == 3
+    assert main(["query", str(model), str(tmp_path / "x.csv"), "-o", str(tmp_path / "i.npy"),
+                 "--delimiter", spelling]) == 0
+    assert np.load(tmp_path / "i.npy").shape == (40, 2)
+
+
+@pytest.mark.parametrize("bad", ["ab", "", "\\n", "1", "."])
+def test_bad_delimiter(tmp_path, capsys, bad):
+    (tmp_path / "x.csv").write_text("1,2\n3,4\n")
+    assert main(["build", str(tmp_path / "x.csv"), "-o", str(tmp_path / "m.joblib"),
+                 "--delimiter", bad]) == 2
+    assert_one_error_line(capsys, "--delimiter")
+
+
+def test_bench_residual_missing_cupy(no_work, capsys):
+    try:
+        import cupy  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("cupy is installed")
+    assert main(["bench", "residual", "--backend", "cupy", "--n", "200", "--m", "8",
+                 "--k", "3", "--out", os.devnull]) == 2
+    assert_one_error_line(capsys, "cupy", "pip install 'sklearn_covertreex[cupy]'")
+
+
+@pytest.mark.parametrize("scale", ["1e308", "1e300"])
+def test_bench_huge_scale(no_work, capsys, tmp_path, scale):
+    assert main(["bench", "euclidean", "--scale", scale, "--out",
+                 str(tmp_path / "e.jsonl")]) == 2
+    assert_one_error_line(capsys)
+    assert not (tmp_path / "e.jsonl").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["demo", "--n", "1000000000000"],
+    ["demo", "--n", "100", "--d", "100000000000000"],
+    ["bench", "euclidean", "--preset", "W4", "--n", "1000000000000"],
+    ["bench", "euclidean", "--scale", "1e9"],
+    ["bench", "scaling", "--sizes", "100,1000000000000", "--no-plot"],
+    ["bench", "residual", "--n", "10000000000"],
+])
+def test_runs_too_large_for_memory(no_work, capsys, tmp_path, argv):
+    assert main([*argv, "--out", str(tmp_path / "r.jsonl")]) == 2
+    assert_one_error_line(capsys, "GiB of memory")
+
+
+def test_memory_check_uses_physical_memory(no_work, capsys, monkeypatch, tmp_path):
+    from sklearn_covertreex.cli import checks
+
+    assert checks.physical_memory_bytes() is None or checks.physical_memory_bytes() > 2**20
+    monkeypatch.setattr(checks, "physical_memory_bytes", lambda: 10_000)
+    assert main(["demo", "--n", "500", "--out", str(tmp_path / "d.jsonl")]) == 2
+    assert_one_error_line(capsys, "this machine has")
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["demo", "--out", "{t}"], "is a folder"),
+    (["demo", "--out", "{t}/x.npy/d.jsonl"], "is not a folder"),
+    (["demo", "--out", "{t}/x.npy/deeper/d.jsonl"], "is not a folder"),
+    (["demo", "--out", ""], "expected a file path"),
+    (["bench", "euclidean", "--out", "{t}"], "is a folder"),
+    (["bench", "euclidean", "--out", "{t}/x.npy/e.jsonl", "--memory"], "is not a folder"),
+    (["bench", "scaling", "--out", "{t}", "--no-plot"], "is a folder"),
+    (["bench", "scaling", "--out", "{t}/s.jsonl", "--plot", "{t}"], "--plot"),
+    (["bench", "scaling", "--out", "{t}/s.jsonl", "--plot", "{t}/x.npy/s.png"], "--plot"),
+    (["bench", "residual", "--out", "{t}"], "is a folder"),
+    (["build", "{t}/x.npy", "-o", "{t}"], "is a folder"),
+    (["query", "{t}/m.joblib", "{t}/x.npy", "-o", "{t}/i.npy", "--distances", "{t}/no/d.npy"],
+     "does not exist"),
+    (["query", "{t}/m.joblib", "{t}/x.npy", "-o", "{t}/i.npy", "--distances", "{t}/i.npy"],
+     "same file"),
+    (["build", "{t}", "-o", "{t}/o.joblib"], "is a folder"),
+    (["query", "{t}", "{t}/x.npy", "-o", "{t}/i.npy"], "is a folder"),
+])
+def test_output_paths_checked_before_work(files, no_work, capsys, argv, needle):
+    capsys.readouterr()
+    assert main([a.format(t=files) for a in argv]) == 2
+    assert_one_error_line(capsys, needle)
+    assert not (files / "i.npy").exists() and not (files / "o.joblib").exists()
+
+
+def test_jsonl_folders_are_created_before_work(tmp_path, no_work, capsys):
+    out = tmp_path / "new" / "deeper" / "d.jsonl"
+    with pytest.raises(AssertionError, match="work ran"):
+        main(["demo", "--n", "100", "--out", str(out)])
+    assert out.parent.is_dir() and not out.exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0 if hasattr(os, "geteuid") else True,
+                    reason="needs a non-root POSIX user")
+def test_read_only_folder(tmp_path, no_work, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        assert main(["demo", "--out", str(ro / "d.jsonl")]) == 2
+        assert_one_error_line(capsys, "not writable")
+    finally:
+        ro.chmod(0o700)
+
+
+def test_missing_matplotlib_checked_before_work(tmp_path, no_work, capsys, monkeypatch):
+    from sklearn_covertreex.cli import checks
+
+    real = checks.importlib.import_module
+
+    def no_matplotlib(name, *args):
+        if name.startswith("matplotlib"):
+            raise ImportError(f"No module named {name!r}")
+        return real(name, *args)
+
+    monkeypatch.setattr(checks.importlib, "import_module", no_matplotlib)
+    assert main(["bench", "scaling", "--sizes", "300", "--out", str(tmp_path / "s.jsonl"),
+                 "--plot", str(tmp_path / "s.png")]) == 2
+    assert_one_error_line(capsys, "matplotlib", "sklearn_covertreex[bench]", "--no-plot")
+
+
+def test_missing_backend_extra_is_one_line(tmp_path, no_work, capsys, monkeypatch):
+    import sklearn_covertreex.backends as backends
+    from sklearn_covertreex.cli.checks import require_backend
+
+    def missing(name):
+        raise ImportError(f"backend {name!r} is not available: No module named 'numba' "
+                          "(install it with: pip install 'sklearn_covertreex[numba]')")
+
+    monkeypatch.setattr(backends, "get_backend", missing)
+    with pytest.raises(CliError, match=r"sklearn_covertreex\[numba\]"):
+        require_backend("numba")
+    for argv in (["bench", "euclidean"], ["demo"], ["bench", "scaling", "--no-plot"],
+                 ["build", str(tmp_path / "x.npy"), "-o", str(tmp_path / "m.joblib")]):
+        out = [] if argv[0] == "build" else ["--out", str(tmp_path / "e.jsonl")]
+        assert main([*argv, "--backend", "numba", *out]) == 2
+        assert_one_error_line(capsys, "sklearn_covertreex[numba]")
+
+
+def test_memory_error_is_one_line(tmp_path, capsys, monkeypatch):
+    from sklearn_covertreex.cli import demo
+
+    def oom(*args, **kwargs):
+        raise MemoryError("Unable to allocate 8.0 TiB for an array")
+
+    monkeypatch.setattr(demo, "run_methods", oom)
+    assert main(["demo", "--n", "100", "--queries", "5", "--out", str(tmp_path / "d.jsonl")]) == 2
+    assert_one_error_line(capsys, "Unable to allocate")
+
+
+# ------------------------------------------------------------- --memory
+def test_bench_euclidean_memory(tmp_path, capsys):
+    out = tmp_path / "mem.jsonl"
+    assert main(["bench", "euclidean", "--preset", "W1", "--scale", "0.002", "--memory",
+                 "--out", str(out), "--n-jobs", "1", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "peak MiB" in printed
+    runs = [r for r in read_jsonl(out) if r["schema"] == "benchmark_run"]
+    assert {r["method"] for r in runs} == {"covertree", "kd_tree", "ball_tree", "brute"}
+    for r in runs:
+        assert isinstance(r["peak_memory_mib"], float) and 0.0 <= r["peak_memory_mib"] < 1024
+        assert r["exact"] and r["n"] == 200 and r["n_queries"] == 20
+
+
+def test_bench_euclidean_without_memory_has_no_memory_key(tmp_path, capsys):
+    out = tmp_path / "t.jsonl"
+    assert main(["bench", "euclidean", "--preset", "W3", "--scale", "0.002", "--out", str(out),
+                 "--n-jobs", "1"]) == 0
+    assert "peak MiB" not in capsys.readouterr().out
+    runs = [r for r in read_jsonl(out) if r["schema"] == "benchmark_run"]
+    assert runs and all("peak_memory_mib" not in r and r["exact"] for r in runs)
+
+
+def test_peak_memory_child_in_process():
+    from sklearn_covertreex.cli.memory import current_rss_mib, peak_memory_child, peak_rss_mib
+    from sklearn_covertreex.cli.workloads import PRESETS
+
+    w = PRESETS["W4"].scaled(0.002)
+    child = peak_memory_child("kd_tree", w, 0, Runtime(n_jobs=1))
+    assert child["peak_memory_mib"] >= 0.0 and child["baseline_rss_mib"] > 0.0
+    assert child["build_seconds"] >= 0.0 and child["query_seconds"] >= 0.0
+    assert peak_rss_mib() > 0.0
+    rss = current_rss_mib()
+    assert rss is None or rss > 0.0
+
+
+def test_memory_child_failure_is_one_line(capsys, monkeypatch):
+    from sklearn_covertreex.cli import memory
+    from sklearn_covertreex.cli.workloads import PRESETS
+
+    class Broken:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, *args):
+            raise RuntimeError("child died")
+
+    monkeypatch.setattr(memory, "ProcessPoolExecutor", Broken)
+    with pytest.raises(CliError, match="peak-memory child of brute on W1 failed.*child died"):
+        memory.measure_memory([PRESETS["W1"]], ["brute"], 0, Runtime())
+
+
+# -------------------------------------------------- the benchmarks/ shims
+def _shim(name: str):
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_shim_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_euclidean_shim_maps_old_flags(capsys):
+    translate = _shim("bench_euclidean").translate
+    assert translate([]) == ["bench", "euclidean", "--preset", "W1", "W2", "W3", "W4",
+                             "--memory"]
+    assert translate(["--workloads", "W1,w4", "--threads", "2", "--json", "o.json",
+                      "--no-memory", "--scale", "0.1", "--repeats", "3"]) == [
+        "bench", "euclidean", "--preset", "W1", "w4", "--n-jobs", "2", "--out", "o.json",
+        "--scale", "0.1", "--repeats", "3"]
+    assert "--out" in capsys.readouterr().err
+    assert translate(["--preset", "W2", "--memory"]) == ["bench", "euclidean", "--preset",
+                                                         "W2", "--memory"]
+    args = build_parser().parse_args(translate(["--workloads", "W1,w4", "--threads", "1"]))
+    assert args.preset == ["W1", "W4"] and args.n_jobs == 1 and args.memory
+
+
+def test_bench_euclidean_shim_runs(tmp_path, capsys):
+    shim = _shim("bench_euclidean")
+    out = tmp_path / "o.json"
+    assert main(shim.translate(["--workloads", "W2", "--scale", "0.002", "--no-memory",
+                                "--json", str(out), "--threads", "1"])) == 0
+    runs = [r for r in read_jsonl(out) if r["schema"] == "benchmark_run"]
+    assert {r["workload"] for r in runs} == {"W2"} and all(r["exact"] for r in runs)
+
+
+# ------------------------------------------------------- the one rule
+def test_compare_answers_padding_and_tolerance():
+    from sklearn_covertreex.cli.compare import compare_answers
+
+    inf = np.inf
+    ref_d, ref_i = np.array([[0.5, inf], [0.1, 0.2]]), np.array([[3, -1], [1, 2]])
+    assert compare_answers(ref_d, ref_i, ref_d, ref_i)["exact"] is True
+    shifted = compare_answers(ref_d + 1e-9, ref_i, ref_d, ref_i)
+    assert shifted["exact"] is False and shifted["max_rel_diff"] == pytest.approx(2e-9)
+    assert compare_answers(ref_d + 1e-9, ref_i, ref_d, ref_i, rtol=1e-6)["exact"] is True
+    unpadded = compare_answers(np.array([[0.5, 0.9], [0.1, 0.2]]), np.array([[3, 7], [1, 2]]),
+                               ref_d, ref_i)
+    assert unpadded["exact"] is False and unpadded["padding_match"] is False
+    with pytest.raises(ValueError, match="shapes"):
+        compare_answers(ref_d[:1], ref_i[:1], ref_d, ref_i)

@@ -194,3 +194,23 @@ def test_writer_must_be_open(tmp_path):
     with pytest.raises(RuntimeError):
         writer.write(query_batch())
     assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_optional_keys_are_type_checked_when_present():
+    for name, schema in SCHEMAS.items():
+        assert set(schema["optional"]).isdisjoint(schema["required"]), name
+    assert "peak_memory_mib" in SCHEMAS["benchmark_run"]["optional"]
+    validate_record(benchmark_run())  # absent
+    validate_record({**benchmark_run(), "peak_memory_mib": 12.5})
+    validate_record({**benchmark_run(), "peak_memory_mib": None})
+    for bad in ("12", True, math.inf):
+        with pytest.raises(ValueError, match="'peak_memory_mib'"):
+            validate_record({**benchmark_run(), "peak_memory_mib": bad})
+
+
+def test_query_batch_pruned_keys_are_optional_and_checked():
+    rec = query_batch_record(run_id="r", workload="w", n_queries=2, k=1, threads=1,
+                             seconds=0.1, evaluations=[1, 2], pruned=[3, 4])
+    assert validate_record(rec)["pruned_nodes_total"] == 7
+    with pytest.raises(ValueError, match="'pruned_nodes_total'"):
+        validate_record({**rec, "pruned_nodes_total": 7.5})

@@ -1,7 +1,10 @@
 """``covertreex bench``: the Euclidean workloads W1-W4 against scikit-learn.
 
-A compact in-package version of ``benchmarks/bench_euclidean.py`` (timings in
-this process only; no peak-memory children).
+``benchmarks/bench_euclidean.py`` is a thin shim over ``bench euclidean``.
+Timings are taken in this process, every method side by side on the same
+data (:mod:`.compare`); ``--memory`` adds each method's peak memory of build
++ query, measured in a fresh child process (:mod:`.memory`). Exactness is the
+one rule of :mod:`.compare`, against scikit-learn's brute force.
 """
 
 from __future__ import annotations
@@ -9,103 +12,25 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import MappingProxyType
-
-import numpy as np
 
 from ..runtime import Runtime
 from ..telemetry import default_artifacts_dir, new_run_id
 from . import residual_bench, scaling
+from .checks import check_memory, check_output_file, knn_bytes, require_backend
 from .compare import COVERTREE, SKLEARN_METHODS, run_methods
 from .errors import CliError
+from .memory import measure_memory
 from .options import add_runtime_flags, positive_float, positive_int, runtime_from_args
 from .report import RunInfo, benchmark_records, compute_exactness, format_table, write_records
+from .workloads import PRESETS, Workload, make_data
 
+#: Methods of ``bench euclidean``, in table order.
+METHODS: tuple[str, ...] = (COVERTREE, *SKLEARN_METHODS)
 
-@dataclasses.dataclass(frozen=True)
-class Workload:
-    """One benchmark workload.
-
-    Parameters
-    ----------
-    name, description : str
-    kind : {"gaussian", "subspace"}
-    n, n_queries, d, k : int
-    all_points : bool
-        All-points k-NN on the indexed points (each excluding itself).
-    data_seed : int
-        Mixed into the seed; workloads sharing it share their points.
-    intrinsic_dim : int
-    noise : float
-        Subspace dimension and noise level (``"subspace"`` only).
-    """
-
-    name: str
-    description: str
-    kind: str
-    n: int
-    n_queries: int
-    d: int
-    k: int
-    all_points: bool = False
-    data_seed: int = 0
-    intrinsic_dim: int = 0
-    noise: float = 0.0
-
-    def scaled(self, scale: float) -> Workload:
-        """Multiply ``n`` and ``n_queries`` by ``scale`` (at least k + 2 points, 1 query)."""
-        return dataclasses.replace(self, n=max(int(round(self.n * scale)), self.k + 2),
-                                   n_queries=max(int(round(self.n_queries * scale)), 1))
-
-
-PRESETS: Mapping[str, Workload] = MappingProxyType({w.name: w for w in (
-    Workload("W1", "standard normal, d=3", "gaussian", 100_000, 10_000, 3, 16, data_seed=1),
-    Workload("W2", "standard normal, d=8", "gaussian", 100_000, 10_000, 8, 16, data_seed=2),
-    Workload("W3", "4-dim linear subspace of d=16 + 1e-3 noise", "subspace", 200_000, 10_000,
-             16, 16, data_seed=3, intrinsic_dim=4, noise=1e-3),
-    Workload("W4", "all-points k-NN on W1's points (self excluded)", "gaussian", 100_000, 0, 3,
-             16, all_points=True, data_seed=1),
-)})
-
-
-def make_data(workload: Workload, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """Points and queries of a workload (queries are None for all-points workloads).
-
-    The draws match ``benchmarks/bench_euclidean.py``, so both see the same data.
-
-    Parameters
-    ----------
-    workload : Workload
-    seed : int
-
-    Returns
-    -------
-    X : ndarray of shape (n, d)
-    Q : ndarray of shape (n_queries, d) or None
-    """
-    rng = np.random.default_rng([seed, workload.data_seed])
-    if workload.kind == "gaussian":
-        X = rng.standard_normal((workload.n, workload.d))
-        Q = None if workload.all_points else rng.standard_normal((workload.n_queries,
-                                                                  workload.d))
-        return X, Q
-    dim = min(max(workload.intrinsic_dim, 1), workload.d)
-    basis, _ = np.linalg.qr(rng.standard_normal((workload.d, dim)))
-    X = _subspace_points(rng, basis, workload.n, workload.noise)
-    Q = None if workload.all_points else _subspace_points(rng, basis, workload.n_queries,
-                                                          workload.noise)
-    return X, Q
-
-
-def _subspace_points(rng: np.random.Generator, basis: np.ndarray, n: int,
-                     noise: float) -> np.ndarray:
-    """``Z @ basis.T + noise * N(0, I)`` (same draws as ``benchmarks/bench_euclidean.py``)."""
-    out = rng.standard_normal((n, basis.shape[0]))
-    out *= noise
-    out += rng.standard_normal((n, basis.shape[1])) @ basis.T
-    return out
+__all__ = ["METHODS", "PRESETS", "Workload", "add_parser", "make_data", "run_euclidean",
+           "workload_from_args"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -128,6 +53,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--scale", type=positive_float, default=1.0,
                    help="multiplier of the preset's n and queries (default: %(default)s)")
     add_runtime_flags(e)
+    e.add_argument("--memory", action="store_true",
+                   help="also measure each method's peak memory of build + query, in a fresh "
+                        "child process per method (before the timings)")
     e.add_argument("--no-progress", action="store_true", help="no progress bars")
     e.add_argument("--out", default=None, metavar="PATH",
                    help="JSONL records file (default: artifacts/benchmarks/bench_euclidean.jsonl)")
@@ -137,8 +65,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def workload_from_args(args: argparse.Namespace, preset: str) -> Workload:
-    """The preset, scaled by ``--scale``, with explicit overrides applied."""
-    w = PRESETS[preset].scaled(args.scale)
+    """The preset, scaled by ``--scale``, with explicit overrides applied.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+    preset : str
+
+    Returns
+    -------
+    Workload
+
+    Raises
+    ------
+    CliError
+        If the sizes are not finite, ``k`` is too large, or the run needs
+        more memory than the machine has.
+    """
+    try:
+        w = PRESETS[preset].scaled(args.scale)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     changes = {key: getattr(args, attr) for key, attr in
                (("n", "n"), ("d", "d"), ("k", "k"), ("n_queries", "queries"))
                if getattr(args, attr) is not None}
@@ -150,6 +97,8 @@ def workload_from_args(args: argparse.Namespace, preset: str) -> Workload:
         raise CliError(f"k={w.k} is too large for n={w.n} points"
                        + (" (all-points k-NN excludes each point itself)" if w.all_points
                           else ""))
+    check_memory(knn_bytes(w.n, w.d, 0 if w.all_points else w.n_queries, w.k, len(METHODS)),
+                 f"workload {w.name} (n={w.n}, d={w.d}, queries={w.n_queries}, k={w.k})")
     return w
 
 
@@ -157,27 +106,36 @@ def run_euclidean(args: argparse.Namespace) -> int:
     """Run the chosen Euclidean workloads; return the exit status (1 if one was not exact)."""
     runtime = runtime_from_args(args, diagnostics=True)
     workloads = [workload_from_args(args, preset) for preset in args.preset]
-    out = default_artifacts_dir() / "bench_euclidean.jsonl" if args.out is None else args.out
+    out = check_output_file(default_artifacts_dir() / "bench_euclidean.jsonl" if args.out is None
+                            else args.out, "--out")
+    require_backend(runtime.backend)
+    # memory children first: the parent has generated no data yet (see .memory)
+    memory = (measure_memory(workloads, METHODS, args.seed, runtime, log=_log(""))
+              if args.memory else None)
     run_id = new_run_id()
     status = 0
     for w in workloads:
-        status = max(status, _run_workload(args, runtime, w, out, run_id))
+        peaks = None if memory is None else {m: memory[w.name, m] for m in METHODS}
+        status = max(status, _run_workload(args, runtime, w, out, run_id, peaks))
     return status
 
 
+def _log(prefix: str) -> Callable[[str], None]:
+    """A callback printing ``prefix + message`` on stderr."""
+    return lambda message: print(f"{prefix}{message}", file=sys.stderr, flush=True)
+
+
 def _run_workload(args: argparse.Namespace, runtime: Runtime, w: Workload, out: str | Path,
-                  run_id: str) -> int:
+                  run_id: str, memory: Mapping[str, float] | None) -> int:
     X, Q = make_data(w, args.seed)
-    results = run_methods(X, Q, w.k, runtime, (COVERTREE, *SKLEARN_METHODS),
-                          repeats=args.repeats, progress=not args.no_progress,
-                          log=lambda message: print(f"[{w.name}] {message}", file=sys.stderr,
-                                                    flush=True))
+    results = run_methods(X, Q, w.k, runtime, METHODS, repeats=args.repeats,
+                          progress=not args.no_progress, log=_log(f"[{w.name}] "))
     info = RunInfo(run_id=run_id, workload=w.name, description=w.description, n=w.n,
                    d=w.d, k=w.k, n_queries=w.n if w.all_points else w.n_queries,
                    threads=int(runtime.n_jobs or 1), repeats=args.repeats, runtime=runtime)
     exact = compute_exactness(results)
-    print(format_table(info, results, exact))
-    path = write_records(out, benchmark_records(info, results, exact))
+    print(format_table(info, results, exact, memory))
+    path = write_records(out, benchmark_records(info, results, exact, memory))
     print(f"records appended to {path}\n")
     if not exact[COVERTREE]["exact"]:
         print(f"covertreex: error: the cover tree answer differs from brute force on {w.name}",

@@ -1,8 +1,25 @@
 """Time the cover tree beside scikit-learn's kd_tree, ball_tree and brute; check exactness.
 
-Shared by ``covertreex demo`` and ``covertreex bench``: every method runs in
-this process, on the same data, with the same thread count (numba threads for
-the cover tree; ``n_jobs`` and ``threadpoolctl`` limits for scikit-learn).
+Shared by ``covertreex demo`` and ``covertreex bench`` (and the scripts in
+``benchmarks/``, which call them): every method runs in this process, on the
+same data, with the same thread count (numba threads for the cover tree;
+``n_jobs`` and ``threadpoolctl`` limits for scikit-learn).
+
+Exactness (the one rule of every benchmark, :func:`exactness`): an answer is
+*exact* when, against the reference answer (scikit-learn's brute force, or
+kd_tree in ``bench scaling``),
+
+* its distances differ by at most ``rtol`` times the largest reference
+  distance (``EXACT_RTOL = 1e-10`` for Euclidean distances: scikit-learn's
+  brute force computes ``sqrt(|x|^2 - 2 x.y + |y|^2)``, whose rounding error
+  is absolute, so an elementwise ratio would flag tiny distances;
+  ``residual_bench.RESIDUAL_RTOL`` for the residual correlation, whose
+  ``1 - |rho|`` carries float64 rounding that ``sqrt`` magnifies near 0), and
+* every row holds the same ids, except ids whose distance ties the row's
+  k-th reference distance within that tolerance (either answer may keep any
+  of them).
+
+Padded entries (infinite distance, id -1) must sit at the same places.
 """
 
 from __future__ import annotations
@@ -22,7 +39,8 @@ from ..runtime import Runtime
 SKLEARN_METHODS: tuple[str, ...] = ("kd_tree", "ball_tree", "brute")
 COVERTREE = "covertree"
 REFERENCE = "brute"
-#: Largest |distance difference| / largest brute distance still called exact.
+#: Largest |distance difference| / largest reference distance still called exact
+#: (Euclidean distances; see :func:`compare_answers`).
 EXACT_RTOL = 1e-10
 #: Builds with fewer rows than this get no progress bar.
 PROGRESS_MIN_ROWS = 50_000
@@ -165,6 +183,28 @@ def run_covertree(X: np.ndarray, Q: np.ndarray | None, k: int, runtime: Runtime,
                         None if diag is None else dict(diag), evals, pruned)
 
 
+def run_method(method: str, X: np.ndarray, Q: np.ndarray | None, k: int, runtime: Runtime, *,
+               progress: Callable[[int], object] | None = None,
+               evaluations: bool = True) -> MethodResult:
+    """Build and query with one method: the cover tree or a scikit-learn algorithm.
+
+    Parameters
+    ----------
+    method : str
+        ``"covertree"`` or one of :data:`SKLEARN_METHODS`.
+    X, Q, k, runtime, progress, evaluations
+        As in :func:`run_covertree` (scikit-learn uses ``runtime.n_jobs``
+        threads and ignores ``progress`` and ``evaluations``).
+
+    Returns
+    -------
+    MethodResult
+    """
+    if method == COVERTREE:
+        return run_covertree(X, Q, k, runtime, progress=progress, evaluations=evaluations)
+    return run_sklearn(method, X, Q, k, runtime.n_jobs or 1)
+
+
 def run_sklearn(algorithm: str, X: np.ndarray, Q: np.ndarray | None, k: int,
                 threads: int) -> MethodResult:
     """Fit ``sklearn.neighbors.NearestNeighbors(algorithm=...)`` on ``X`` and query it.
@@ -200,11 +240,8 @@ def warm_up(runtime: Runtime, d: int, k: int, methods: Sequence[str]) -> None:
     X = rng.standard_normal((max(_WARMUP_POINTS, 2 * k + 2), d))
     Q = X[: min(64, X.shape[0])] + 0.01
     for method in methods:
-        if method == COVERTREE:
-            run_covertree(X, Q, k, runtime)
-            run_covertree(X, None, k, runtime)
-        else:
-            run_sklearn(method, X, Q, k, runtime.n_jobs or 1)
+        run_method(method, X, Q, k, runtime)
+        run_method(method, X, None, k, runtime)
 
 
 def run_methods(X: np.ndarray, Q: np.ndarray | None, k: int, runtime: Runtime,
@@ -229,7 +266,6 @@ def run_methods(X: np.ndarray, Q: np.ndarray | None, k: int, runtime: Runtime,
     dict
         ``method -> MethodResult`` (answer of the last repeat, best times).
     """
-    threads = runtime.n_jobs or 1
     warm_up(runtime, X.shape[1], k, methods)
     results: dict[str, MethodResult] = {}
     for method in methods:
@@ -237,12 +273,10 @@ def run_methods(X: np.ndarray, Q: np.ndarray | None, k: int, runtime: Runtime,
         for rep in range(repeats):
             log(f"{method}: run {rep + 1}/{repeats}")
             gc.collect()
-            if method == COVERTREE:
-                with progress_bar(X.shape[0], "cover tree build", progress) as update:
-                    result = run_covertree(X, Q, k, runtime, progress=update,
-                                           evaluations=rep == repeats - 1)
-            else:
-                result = run_sklearn(method, X, Q, k, threads)
+            bar = progress and method == COVERTREE
+            with progress_bar(X.shape[0], "cover tree build", bar) as update:
+                result = run_method(method, X, Q, k, runtime, progress=update,
+                                    evaluations=rep == repeats - 1)
             if best is not None:
                 result.build_s = min(result.build_s, best.build_s)
                 result.query_s = min(result.query_s, best.query_s)
@@ -252,43 +286,74 @@ def run_methods(X: np.ndarray, Q: np.ndarray | None, k: int, runtime: Runtime,
     return results
 
 
-def exactness(result: MethodResult, reference: MethodResult) -> dict[str, Any]:
-    """Compare an answer with the reference (brute) answer.
-
-    Distances agree when ``max|dd| / largest reference distance <= EXACT_RTOL``
-    (scikit-learn's brute force has absolute rounding error); id sets must be
-    equal in every row except for ids at the row's k-th distance (ties).
+def compare_answers(distances: np.ndarray, ids: np.ndarray, ref_distances: np.ndarray,
+                    ref_ids: np.ndarray, rtol: float = EXACT_RTOL) -> dict[str, Any]:
+    """The exactness rule of every benchmark (see the module docstring), on arrays.
 
     Parameters
     ----------
-    result, reference : MethodResult
+    distances, ids : ndarray of shape (rows, k)
+        The answer checked; rows sorted ascending, padding ``inf`` / ``-1``.
+    ref_distances, ref_ids : ndarray of shape (rows, k)
+        The reference answer, in the same layout.
+    rtol : float, default=EXACT_RTOL
+        Tolerance on distances, relative to the largest finite reference distance.
 
     Returns
     -------
     dict
-        ``max_abs_diff``, ``max_rel_diff``, ``id_match_fraction`` (rows with
-        equal id sets), ``untied_mismatches`` (rows whose id sets differ by
-        more than ties) and ``exact``.
+        ``max_abs_diff`` and ``max_rel_diff`` (over entries finite in both),
+        ``id_match_fraction`` (rows with equal id sets), ``untied_mismatches``
+        (rows whose id sets differ by more than ties at the k-th distance),
+        ``padding_match`` (non-finite distances at the same places) and
+        ``exact``.
     """
-    diff = np.abs(result.distances - reference.distances)
-    largest = float(np.abs(reference.distances).max(initial=0.0))
+    distances = np.asarray(distances, dtype=np.float64)
+    ref_distances = np.asarray(ref_distances, dtype=np.float64)
+    ids, ref_ids = np.asarray(ids), np.asarray(ref_ids)
+    if distances.shape != ref_distances.shape or ids.shape != ref_ids.shape:
+        raise ValueError(f"answers of different shapes: {distances.shape} and "
+                         f"{ref_distances.shape}")
+    finite, ref_finite = np.isfinite(distances), np.isfinite(ref_distances)
+    padding_match = bool(np.array_equal(finite, ref_finite))
+    both = finite & ref_finite
+    diff = np.abs(np.where(both, distances, 0.0) - np.where(both, ref_distances, 0.0))
+    largest = float(np.abs(ref_distances[ref_finite]).max(initial=0.0))
     scale = max(largest, np.finfo(np.float64).tiny)
     max_abs = float(diff.max(initial=0.0))
-    tol = EXACT_RTOL * scale
-    same = np.all(np.sort(result.ids, axis=1) == np.sort(reference.ids, axis=1), axis=1)
+    tol = rtol * scale
+    same = np.all(np.sort(ids, axis=1) == np.sort(ref_ids, axis=1), axis=1)
     untied = 0
     for row in np.flatnonzero(~same):
-        kth = reference.distances[row, -1]
-        ours, theirs = set(result.ids[row].tolist()), set(reference.ids[row].tolist())
-        only_ours = np.isin(result.ids[row], list(ours - theirs))
-        only_theirs = np.isin(reference.ids[row], list(theirs - ours))
-        at_boundary = (np.all(np.abs(result.distances[row, only_ours] - kth) <= tol)
-                       and np.all(np.abs(reference.distances[row, only_theirs] - kth) <= tol))
+        kth = ref_distances[row, -1]
+        ours, theirs = set(ids[row].tolist()), set(ref_ids[row].tolist())
+        only_ours = np.isin(ids[row], list(ours - theirs))
+        only_theirs = np.isin(ref_ids[row], list(theirs - ours))
+        at_boundary = (np.all(np.abs(distances[row, only_ours] - kth) <= tol)
+                       and np.all(np.abs(ref_distances[row, only_theirs] - kth) <= tol))
         untied += int(not at_boundary)
     return {"max_abs_diff": max_abs, "max_rel_diff": max_abs / scale,
             "id_match_fraction": float(same.mean()) if same.size else 1.0,
-            "untied_mismatches": untied,
-            "exact": bool(max_abs / scale <= EXACT_RTOL and untied == 0)}
+            "untied_mismatches": untied, "padding_match": padding_match,
+            "exact": bool(max_abs <= tol and untied == 0 and padding_match)}
+
+
+def exactness(result: MethodResult, reference: MethodResult,
+              rtol: float = EXACT_RTOL) -> dict[str, Any]:
+    """Compare an answer with the reference answer by :func:`compare_answers`.
+
+    Parameters
+    ----------
+    result, reference : MethodResult
+    rtol : float, default=EXACT_RTOL
+
+    Returns
+    -------
+    dict
+        See :func:`compare_answers`.
+    """
+    return compare_answers(result.distances, result.ids, reference.distances, reference.ids,
+                           rtol)
 
 
 def ratio(value: float, base: float) -> float | None:

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 
 from ..telemetry import default_artifacts_dir, new_run_id
+from .checks import check_memory, check_output_file, knn_bytes, require_backend
 from .compare import COVERTREE, SKLEARN_METHODS, run_methods
 from .errors import CliError
 from .options import add_runtime_flags, positive_int, runtime_from_args
@@ -36,16 +37,34 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
+def demo_data(n: int, n_queries: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Standard normal points and queries of the demo.
+
+    Parameters
+    ----------
+    n, n_queries, d, seed : int
+
+    Returns
+    -------
+    X : ndarray of shape (n, d)
+    Q : ndarray of shape (n_queries, d)
+    """
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, d)), rng.standard_normal((n_queries, d))
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the demo; return the exit status (1 if an answer was not exact)."""
     runtime = runtime_from_args(args, diagnostics=True)
     if args.k > args.n:
         raise CliError(f"--k ({args.k}) must not exceed --n ({args.n})")
-    out = default_artifacts_dir() / "demo.jsonl" if args.out is None else args.out
-    rng = np.random.default_rng(args.seed)
-    X = rng.standard_normal((args.n, args.d))
-    Q = rng.standard_normal((args.queries, args.d))
+    out = check_output_file(default_artifacts_dir() / "demo.jsonl" if args.out is None
+                            else args.out, "--out")
     methods = (COVERTREE,) if args.no_sklearn else (COVERTREE, *SKLEARN_METHODS)
+    check_memory(knn_bytes(args.n, args.d, args.queries, args.k, len(methods)),
+                 f"demo with n={args.n}, d={args.d}, queries={args.queries}, k={args.k}")
+    require_backend(runtime.backend)
+    X, Q = demo_data(args.n, args.queries, args.d, args.seed)
     results = run_methods(X, Q, args.k, runtime, methods, progress=not args.no_progress,
                           log=lambda message: print(message, file=sys.stderr, flush=True))
     info = RunInfo(run_id=new_run_id(), workload="demo", description="standard normal",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
@@ -11,6 +14,40 @@ from .errors import CliError, one_line
 
 #: File suffixes :func:`load_points` reads.
 SUFFIXES = (".npy", ".csv")
+
+#: How a shell user types a separator that is hard to pass literally -> the character.
+DELIMITER_ESCAPES: Mapping[str, str] = MappingProxyType({"\\t": "\t", "tab": "\t"})
+
+#: Characters that cannot separate numbers (they occur inside them, or end lines).
+_BAD_DELIMITERS = frozenset("0123456789.+-eE\n\r")
+
+
+def parse_delimiter(text: str) -> str:
+    """argparse type of ``--delimiter``: one character, or an escape such as ``\\t``.
+
+    Parameters
+    ----------
+    text : str
+        ``\\t`` (backslash and t, as typed on a shell) or ``tab`` for a tab,
+        or one character.
+
+    Returns
+    -------
+    str
+        The single separator character.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If the result is not one character or cannot separate numbers.
+    """
+    value = DELIMITER_ESCAPES.get(text, text)
+    if len(value) != 1:
+        raise argparse.ArgumentTypeError(
+            f"expected one character (or {', '.join(DELIMITER_ESCAPES)}), got {text!r}")
+    if value in _BAD_DELIMITERS:
+        raise argparse.ArgumentTypeError(f"{text!r} cannot separate numbers")
+    return value
 
 
 def load_points(path: str | Path, *, skip_header: bool = False,
@@ -24,7 +61,8 @@ def load_points(path: str | Path, *, skip_header: bool = False,
     skip_header : bool, default=False
         Skip the first line of a ``.csv`` file.
     delimiter : str, default=","
-        Column separator of a ``.csv`` file.
+        Column separator of a ``.csv`` file (one character; see
+        :func:`parse_delimiter`).
 
     Returns
     -------
@@ -35,10 +73,13 @@ def load_points(path: str | Path, *, skip_header: bool = False,
     ------
     CliError
         If the file is missing or unreadable, has another suffix, is not
-        numeric, is empty, is not 1-D or 2-D, or holds NaN or infinity.
+        numeric (an ``.npz`` archive saved as ``.npy`` included), is empty,
+        is not 1-D or 2-D, or holds NaN or infinity.
     """
     path = Path(path)
     suffix = path.suffix.lower()
+    if path.is_dir():
+        raise CliError(f"{path}: is a folder, not a file")
     if suffix not in SUFFIXES:
         raise CliError(f"{path}: unsupported file type {suffix or '(none)'!r}; "
                        f"expected one of {', '.join(SUFFIXES)}")
@@ -52,8 +93,15 @@ def load_points(path: str | Path, *, skip_header: bool = False,
                 warnings.simplefilter("ignore", UserWarning)  # "input contained no data"
                 data = np.loadtxt(path, delimiter=delimiter, skiprows=int(skip_header),
                                   dtype=np.float64, ndmin=2)
-    except (ValueError, OSError, EOFError) as exc:
+    except (ValueError, TypeError, OSError, EOFError) as exc:
         raise CliError(f"{path}: cannot read numbers: {one_line(exc)}") from None
+    if not isinstance(data, np.ndarray):  # np.load opens a zip (.npz) whatever the suffix
+        names = list(getattr(data, "files", []))
+        close = getattr(data, "close", None)
+        if close is not None:
+            close()
+        raise CliError(f"{path}: holds an .npz archive (arrays {names}), not one array; "
+                       "save the points with numpy.save")
     return _check_points(data, path)
 
 

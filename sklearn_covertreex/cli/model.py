@@ -6,16 +6,18 @@ import argparse
 from pathlib import Path
 
 from ..estimators import CoverTreeNeighbors
+from .checks import check_output_file, require_backend
 from .errors import CliError, one_line
-from .io import load_points, save_array
+from .io import load_points, parse_delimiter, save_array
 from .options import add_runtime_flags, positive_int, runtime_from_args
 
 
 def _add_input_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--skip-header", action="store_true",
                    help="skip the first line of a .csv input")
-    p.add_argument("--delimiter", default=",", help="column separator of a .csv input "
-                                                    "(default: %(default)r)")
+    p.add_argument("--delimiter", type=parse_delimiter, default=",",
+                   help="column separator of a .csv input: one character, or '\\t' for a "
+                        "tab (default: %(default)r)")
 
 
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:
@@ -55,9 +57,8 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
 def run_build(args: argparse.Namespace) -> int:
     """Fit and save the estimator; return the exit status."""
     runtime = runtime_from_args(args)
-    output = Path(args.output)
-    if not output.parent.is_dir():
-        raise CliError(f"{output}: folder {output.parent} does not exist")
+    require_backend(runtime.backend)
+    output = check_output_file(args.output, "--output", create_parents=False)
     X = load_points(args.input, skip_header=args.skip_header, delimiter=args.delimiter)
     est = CoverTreeNeighbors(n_neighbors=args.k, backend=runtime.backend,
                              traversal=runtime.traversal, conflict_graph=runtime.conflict_graph,
@@ -84,6 +85,8 @@ def load_model(path: str | Path) -> CoverTreeNeighbors:
     import joblib
 
     path = Path(path)
+    if path.is_dir():
+        raise CliError(f"{path}: is a folder, not a file")
     if not path.is_file():
         raise CliError(f"{path}: no such file")
     try:
@@ -99,10 +102,14 @@ def load_model(path: str | Path) -> CoverTreeNeighbors:
 
 def run_query(args: argparse.Namespace) -> int:
     """Query a saved estimator and save the answer; return the exit status."""
-    for name in ("output", "distances"):
-        value = getattr(args, name)
-        if value is not None and Path(value).suffix.lower() != ".npy":
-            raise CliError(f"{value}: output files must end in .npy")
+    for flag, value in (("--output", args.output), ("--distances", args.distances)):
+        if value is not None:
+            if Path(value).suffix.lower() != ".npy":
+                raise CliError(f"{value}: output files must end in .npy")
+            check_output_file(value, flag, create_parents=False)
+    if args.distances is not None and Path(args.distances).resolve() == Path(
+            args.output).resolve():
+        raise CliError(f"--distances {args.distances}: the same file as --output")
     est = load_model(args.model)
     if args.n_jobs is not None:
         est.set_params(n_jobs=args.n_jobs)

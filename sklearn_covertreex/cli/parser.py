@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from . import bench, demo, model
+from .errors import ArgumentParser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -13,11 +14,12 @@ def build_parser() -> argparse.ArgumentParser:
     Returns
     -------
     argparse.ArgumentParser
-        Each subcommand sets ``handler``, a function ``(args) -> int``.
+        Each subcommand sets ``handler``, a function ``(args) -> int``; usage
+        errors raise :class:`~.errors.CliError` (subparsers share the class).
     """
     from .. import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="covertreex",
         description="Exact k-NN on a parallel compressed cover tree: demo, build and query "
                     "models, benchmarks.")

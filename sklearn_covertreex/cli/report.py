@@ -56,7 +56,8 @@ def compute_exactness(results: Mapping[str, MethodResult]) -> dict[str, dict[str
 
 
 def benchmark_records(info: RunInfo, results: Mapping[str, MethodResult],
-                      exact: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
+                      exact: Mapping[str, dict[str, Any]],
+                      memory: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
     """``benchmark_run`` records (one per method), then the cover tree's build and query records.
 
     Parameters
@@ -66,6 +67,9 @@ def benchmark_records(info: RunInfo, results: Mapping[str, MethodResult],
         ``method -> MethodResult``.
     exact : mapping
         Output of :func:`compute_exactness`.
+    memory : mapping, optional
+        ``method -> peak MiB`` of build + query; adds the optional key
+        ``peak_memory_mib`` to every ``benchmark_run`` record.
 
     Returns
     -------
@@ -92,6 +96,8 @@ def benchmark_records(info: RunInfo, results: Mapping[str, MethodResult],
                      "id_match_fraction": 1.0}
         for key in ("exact", "max_abs_diff", "max_rel_diff", "id_match_fraction"):
             rec[key] = None if check is None else check[key]
+        if memory is not None:
+            rec["peak_memory_mib"] = memory.get(method)
         rec["machine"] = machine
         rec["runtime"] = runtime_fields(info.runtime) if method == COVERTREE else None
         records.append(rec)
@@ -115,6 +121,10 @@ def write_records(path: str | Path, records: list[dict[str, Any]]) -> Path:
     return Path(path)
 
 
+def _mib_text(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
 def _exact_text(method: str, check: Mapping[str, Any] | None) -> str:
     if method == REFERENCE:
         return "reference"
@@ -127,14 +137,17 @@ def _exact_text(method: str, check: Mapping[str, Any] | None) -> str:
 
 
 def format_table(info: RunInfo, results: Mapping[str, MethodResult],
-                 exact: Mapping[str, dict[str, Any]]) -> str:
-    """Plain-text table: times, cover tree / method ratios, exactness against brute.
+                 exact: Mapping[str, dict[str, Any]],
+                 memory: Mapping[str, float] | None = None) -> str:
+    """Plain-text table: times, cover tree / method ratios, peak memory, exactness.
 
     Parameters
     ----------
     info : RunInfo
     results : mapping
     exact : mapping
+    memory : mapping, optional
+        ``method -> peak MiB`` of build + query (a ``peak MiB`` column).
 
     Returns
     -------
@@ -147,8 +160,9 @@ def format_table(info: RunInfo, results: Mapping[str, MethodResult],
         f"cover tree: backend={rt.backend} traversal={rt.traversal} "
         f"conflict_graph={rt.conflict_graph} batch_order={rt.batch_order} seed={rt.seed}",
     ]
+    mem_head = "" if memory is None else f" {'peak MiB':>9}"
     head = (f"{'method':<10} {'build s':>9} {'query s':>9} {'ct/this build':>14} "
-            f"{'ct/this query':>14}  exact vs brute")
+            f"{'ct/this query':>14}{mem_head}  exact vs brute")
     lines += [head, "-" * len(head)]
     tree = results.get(COVERTREE)
     for method, result in results.items():
@@ -158,8 +172,9 @@ def format_table(info: RunInfo, results: Mapping[str, MethodResult],
             b, q = ratio(tree.build_s, result.build_s), ratio(tree.query_s, result.query_s)
             rb = "-" if b is None else f"{b:.2f}x"
             rq = "-" if q is None else f"{q:.2f}x"
+        mem = "" if memory is None else f" {_mib_text(memory.get(method)):>9}"
         lines.append(f"{method:<10} {result.build_s:>9.3f} {result.query_s:>9.3f} {rb:>14} "
-                     f"{rq:>14}  {_exact_text(method, exact.get(method))}")
+                     f"{rq:>14}{mem}  {_exact_text(method, exact.get(method))}")
     if tree is not None and tree.diagnostics:
         diag = tree.diagnostics
         phases = " ".join(f"{p}={float(s):.3f}" for p, s in diag.get("seconds", {}).items())
@@ -175,4 +190,7 @@ def format_table(info: RunInfo, results: Mapping[str, MethodResult],
             lines.append(f"cover tree nodes pruned per query: mean {tree.pruned.mean():.1f}")
     lines.append("ct/this = cover tree time / this method's time (below 1: the cover tree "
                  "is faster)")
+    if memory is not None:
+        lines.append("peak MiB = peak RSS of build + query above the RSS before it, in a fresh "
+                     "process per method")
     return "\n".join(lines)

@@ -24,7 +24,6 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -39,14 +38,19 @@ from ..telemetry import (
     machine_info,
     new_run_id,
 )
-from .errors import CliError
+from .checks import check_memory, check_output_file
+from .compare import compare_answers
+from .errors import CliError, one_line
 from .options import add_runtime_flags, positive_int, resolve_threads
 
 #: Rows per tile of the bar's blocked brute force.
 BAR_TILE = 2048
 
-#: Slack on squared distances when comparing two float64 computations.
-D2_ATOL = 1e-7
+#: Tolerance of the exactness rule (:func:`.compare.compare_answers`) on residual
+#: distances, relative to the largest: ``1 - |rho|`` carries absolute float64
+#: rounding (about 1e-9 when the residual variances p are small) that ``sqrt``
+#: magnifies near 0 (measured: at most 4e-9 at n=3000, m=128).
+RESIDUAL_RTOL = 1e-6
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,8 +157,8 @@ def recall_against(bar: tuple[np.ndarray, np.ndarray],
                    got: tuple[np.ndarray, np.ndarray]) -> tuple[float, bool]:
     """(fraction of the bar's ids found, whether the answer is exact up to ties).
 
-    Exact up to ties: every row's sorted distances equal the bar's (within
-    float64 rounding of ``1 - |rho|``).
+    Exact up to ties is the rule of every benchmark,
+    :func:`.compare.compare_answers`, with ``rtol = RESIDUAL_RTOL``.
     """
     bar_d, bar_i = bar
     got_d, got_i = got
@@ -164,11 +168,8 @@ def recall_against(bar: tuple[np.ndarray, np.ndarray],
         want = bar_i[row][bar_i[row] >= 0]
         valid += want.size
         found += np.intersect1d(want, got_i[row]).size
-    finite = np.isfinite(bar_d)
-    same_shape = np.array_equal(finite, np.isfinite(got_d))
-    exact = bool(same_shape and np.all(np.abs(bar_d[finite] ** 2 - got_d[finite] ** 2)
-                                       <= D2_ATOL))
-    return (found / valid if valid else 1.0), exact
+    exact = compare_answers(got_d, got_i, bar_d, bar_i, RESIDUAL_RTOL)["exact"]
+    return (found / valid if valid else 1.0), bool(exact)
 
 
 def measured(fn: Callable[[], Any]) -> tuple[Any, float, float]:
@@ -189,6 +190,39 @@ def make_points(w: ResidualWorkload, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((w.n, w.d))
 
 
+def warm_up(w: ResidualWorkload, algorithm: str, strategies: dict[str, str]) -> None:
+    """Fit and query a tiny estimator with the run's parameters, before any data exist.
+
+    Compiles the kernels outside the timings and checks the parameters (and
+    that the backend's optional extra is installed) before the real work.
+
+    Parameters
+    ----------
+    w : ResidualWorkload
+        Gives the kernel.
+    algorithm : str
+    strategies : dict
+        Estimator parameters (``backend``, ``traversal``, ...).
+
+    Raises
+    ------
+    CliError
+        If the backend's optional dependency is missing (names the extra).
+    ValueError
+        For parameters the estimator rejects.
+    """
+    from ..estimators import ResidualCoverTreeNeighbors
+
+    X = np.random.default_rng(0).standard_normal((50, w.d))
+    warm = ResidualCoverTreeNeighbors(n_neighbors=2, kernel=w.make_kernel(), inducing_points=4,
+                                      algorithm=algorithm, random_state=0, **strategies)
+    try:
+        warm.fit(X).kneighbors()
+    except ImportError as exc:
+        raise CliError(one_line(exc)) from None
+    warm.vecchia_neighbors()
+
+
 def run_workload(w: ResidualWorkload, seed: int, n_jobs: int | None, algorithm: str,
                  log: Callable[[str], None], *, repeats: int = 1,
                  strategies: dict[str, str] | None = None) -> list[dict[str, Any]]:
@@ -200,13 +234,9 @@ def run_workload(w: ResidualWorkload, seed: int, n_jobs: int | None, algorithm: 
     """
     from ..estimators import ResidualCoverTreeNeighbors
 
-    X = make_points(w, seed)
     params = dict(strategies or {})
-    # compile the kernels outside the timings (and check the parameters early)
-    warm = ResidualCoverTreeNeighbors(n_neighbors=2, kernel=w.make_kernel(), inducing_points=4,
-                                      algorithm=algorithm, random_state=0, **params)
-    warm.fit(X[:50]).kneighbors()
-    warm.vecchia_neighbors()
+    warm_up(w, algorithm, params)
+    X = make_points(w, seed)
     est = ResidualCoverTreeNeighbors(n_neighbors=w.k, kernel=w.make_kernel(),
                                      inducing_points=w.m, algorithm=algorithm,
                                      n_jobs=n_jobs, random_state=seed, **params)
@@ -299,26 +329,45 @@ def workload_from_args(args: argparse.Namespace, preset: str) -> ResidualWorkloa
     w = dataclasses.replace(w, **changes)
     if w.k >= w.n:
         raise CliError(f"k={w.k} is too large for n={w.n} points (each point excludes itself)")
+    if w.m > w.n:
+        raise CliError(f"m={w.m} inducing points is more than n={w.n} points")
+    check_memory(workload_bytes(w), f"residual workload {w.name} (n={w.n}, d={w.d}, m={w.m}, "
+                                    f"k={w.k})")
     return w
+
+
+def workload_bytes(w: ResidualWorkload) -> float:
+    """A lower bound of a residual workload's memory: points, ``V`` (n x m), answers, tiles.
+
+    Parameters
+    ----------
+    w : ResidualWorkload
+
+    Returns
+    -------
+    float
+        Bytes.
+    """
+    return (8.0 * w.n * (w.d + 3.0 * w.m) + 16.0 * w.n * w.k * 6.0
+            + 8.0 * 6.0 * BAR_TILE * min(BAR_TILE, w.n) + 8.0 * w.m * w.m)
 
 
 def run_residual(args: argparse.Namespace) -> int:
     """Run the chosen residual workloads; exit status 1 if an answer was not exact."""
-    from ..algo.residual import ALGORITHM_CHOICES
+    from ..engines.residual import check_choices
 
-    if args.algorithm not in ALGORITHM_CHOICES:
-        raise CliError(f"unknown algorithm {args.algorithm!r}; valid choices are: "
-                       + ", ".join(ALGORITHM_CHOICES))
+    check_choices(args.algorithm, args.backend)
     workloads = [workload_from_args(args, preset) for preset in args.preset]
-    out = Path(default_artifacts_dir() / "bench_residual.jsonl" if args.out is None
-               else args.out)
-    run_id = new_run_id()
+    out = check_output_file(default_artifacts_dir() / "bench_residual.jsonl" if args.out is None
+                            else args.out, "--out")
     threads = resolve_threads(args.n_jobs)
     strategies = {"backend": args.backend, "traversal": args.traversal,
                   "conflict_graph": args.conflict_graph, "batch_order": args.batch_order}
+    for w in workloads:  # parameters, extras and compilation, before any data
+        warm_up(w, args.algorithm, strategies)
+    run_id = new_run_id()
     machine = machine_info(threads)
     status = 0
-    out.parent.mkdir(parents=True, exist_ok=True)
     with JsonlWriter(out) as writer:
         for w in workloads:
             rows = run_workload(w, args.seed, args.n_jobs, args.algorithm,

@@ -9,6 +9,13 @@ from pathlib import Path
 import numpy as np
 
 from ..telemetry import default_artifacts_dir, new_run_id
+from .checks import (
+    check_memory,
+    check_output_file,
+    knn_bytes,
+    require_backend,
+    require_module,
+)
 from .compare import COVERTREE, exactness, run_methods
 from .errors import CliError
 from .options import add_runtime_flags, positive_int, runtime_from_args
@@ -56,9 +63,15 @@ def run_scaling(args: argparse.Namespace) -> int:
     """Run the sweep; return the exit status (1 if an answer was not exact)."""
     runtime = runtime_from_args(args, diagnostics=True)
     sizes = parse_sizes(args.sizes, args.k)
-    out = default_artifacts_dir() / "bench_scaling.jsonl" if args.out is None else args.out
-    plot = None if args.no_plot else (
-        default_artifacts_dir() / "scaling.png" if args.plot is None else Path(args.plot))
+    check_memory(knn_bytes(sizes[-1], args.d, args.queries, args.k, 2),
+                 f"scaling with n={sizes[-1]}, d={args.d}, queries={args.queries}, k={args.k}")
+    out = check_output_file(default_artifacts_dir() / "bench_scaling.jsonl" if args.out is None
+                            else args.out, "--out")
+    plot = None if args.no_plot else check_output_file(
+        default_artifacts_dir() / "scaling.png" if args.plot is None else args.plot, "--plot")
+    if plot is not None:
+        require_module("matplotlib", "bench", "the figure", " (or pass --no-plot)")
+    require_backend(runtime.backend)
     run_id = new_run_id()
     threads = int(runtime.n_jobs or 1)
     rows, records, all_exact = [], [], True
@@ -96,16 +109,11 @@ def run_scaling(args: argparse.Namespace) -> int:
 
 def draw(rows: list[tuple], path: Path, d: int, k: int, queries: int) -> Path:
     """Log-log figure of build and query time against n for both methods."""
-    try:
-        import matplotlib
+    require_module("matplotlib", "bench", "the figure", " (or pass --no-plot)")
+    import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise CliError(
-            "the figure needs matplotlib: pip install 'sklearn_covertreex[bench]' "
-            "(or pass --no-plot)"
-        ) from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
     n = np.array([r[0] for r in rows])
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     ax.loglog(n, [r[1] for r in rows], "o-", color="C0", label="cover tree build")

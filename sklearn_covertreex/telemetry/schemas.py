@@ -2,8 +2,9 @@
 
 Every record is a flat JSON object carrying ``"schema"`` (the event name) and
 ``"schema_version"``; a schema lists the other required keys and the Python
-types their values may have after a JSON round trip. Extra keys are allowed
-(readers ignore what they do not know). Schemas are read-only mappings.
+types their values may have after a JSON round trip, and optional keys whose
+type is checked when they are present. Other extra keys are allowed (readers
+ignore what they do not know). Schemas are read-only mappings.
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ _BENCHMARK_RUN: Mapping[str, tuple[type, ...]] = MappingProxyType({
     "id_match_fraction": _OPT_NUM,
     "machine": (dict,),
     "runtime": (dict, _NONE),
+})
+
+#: Present only when measured (``covertreex bench euclidean --memory``).
+_BENCHMARK_RUN_OPTIONAL: Mapping[str, tuple[type, ...]] = MappingProxyType({
+    "peak_memory_mib": _OPT_NUM,
 })
 
 _BUILD_PHASE: Mapping[str, tuple[type, ...]] = MappingProxyType({
@@ -103,19 +109,29 @@ _RESIDUAL_RUN: Mapping[str, tuple[type, ...]] = MappingProxyType({
 })
 
 
-def _freeze(name: str, keys: Mapping[str, tuple[type, ...]]) -> Mapping[str, Any]:
+#: Present only when pruning was counted.
+_QUERY_BATCH_OPTIONAL: Mapping[str, tuple[type, ...]] = MappingProxyType({
+    "pruned_nodes_total": (int,),
+    "pruned_nodes_mean": _NUM,
+})
+
+
+def _freeze(name: str, keys: Mapping[str, tuple[type, ...]],
+            optional: Mapping[str, tuple[type, ...]] | None = None) -> Mapping[str, Any]:
     return MappingProxyType({
         "schema": name,
         "schema_version": SCHEMA_VERSION,
         "required": MappingProxyType({**COMMON_KEYS, **keys}),
+        "optional": MappingProxyType(dict(optional or {})),
     })
 
 
-#: ``event name -> {"schema", "schema_version", "required": {key: types}}``.
+#: ``event name -> {"schema", "schema_version", "required": {key: types},
+#: "optional": {key: types}}``.
 SCHEMAS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
-    "benchmark_run": _freeze("benchmark_run", _BENCHMARK_RUN),
+    "benchmark_run": _freeze("benchmark_run", _BENCHMARK_RUN, _BENCHMARK_RUN_OPTIONAL),
     "build_phase": _freeze("build_phase", _BUILD_PHASE),
-    "query_batch": _freeze("query_batch", _QUERY_BATCH),
+    "query_batch": _freeze("query_batch", _QUERY_BATCH, _QUERY_BATCH_OPTIONAL),
     "residual_run": _freeze("residual_run", _RESIDUAL_RUN),
 })
 
@@ -148,8 +164,9 @@ def validate_record(record: Any) -> Mapping[str, Any]:
     ------
     ValueError
         If the record is not a mapping, names an unknown schema or version,
-        lacks a required key, has a value of the wrong type, or a float that
-        is not finite. The message names the offending key.
+        lacks a required key, has a required or optional key with a value of
+        the wrong type, or a float that is not finite. The message names the
+        offending key.
     """
     if not isinstance(record, Mapping):
         raise ValueError(f"a record must be a mapping, got {type(record).__name__}")
@@ -163,9 +180,12 @@ def validate_record(record: Any) -> Mapping[str, Any]:
             f"{name} record key 'schema_version' must be {schema['schema_version']}, "
             f"got {version!r}"
         )
-    for key, types in schema["required"].items():
+    for key in schema["required"]:
         if key not in record:
             raise ValueError(f"{name} record is missing required key {key!r}")
+    checked = {**schema["required"],
+               **{k: t for k, t in schema["optional"].items() if k in record}}
+    for key, types in checked.items():
         value = record[key]
         if not _has_type(value, types):
             raise ValueError(
