@@ -9,9 +9,11 @@ that build + query minus the resident set size just before it (the data and
 the warm-up already resident): the memory the method itself needs.
 
 On Linux the peak is ``VmHWM`` of ``/proc/self/status``, reset just before
-the build through ``/proc/self/clear_refs``; elsewhere it is ``ru_maxrss``,
-which cannot be reset, so the warm-up's peak may hide a smaller one. The
-children start before the parent process generates any data.
+the build through ``/proc/self/clear_refs`` (after glibc's ``malloc_trim``
+has returned the warm-up's freed heap to the system, so reused heap pages do
+not hide new memory); elsewhere it is ``ru_maxrss``, which cannot be reset,
+so the warm-up's peak may hide a smaller one. The children start before the
+parent process generates any data.
 """
 
 from __future__ import annotations
@@ -53,6 +55,25 @@ def current_rss_mib() -> float | None:
     """
     kib = _status_kib("VmRSS")
     return None if kib is None else kib / 1024.0
+
+
+def release_free_heap() -> bool:
+    """Return freed heap memory to the system (glibc ``malloc_trim(0)``; else nothing).
+
+    Returns
+    -------
+    bool
+        Whether ``malloc_trim`` was called.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim(0)
+    return True
 
 
 def reset_peak() -> bool:
@@ -112,6 +133,7 @@ def peak_memory_child(method: str, workload: Workload, seed: int,
     X, Q = make_data(workload, seed)
     warm_up(runtime, workload.d, workload.k, (method,))
     gc.collect()
+    release_free_heap()
     reset = reset_peak()
     baseline = current_rss_mib() if reset else None
     if baseline is None:
