@@ -5,7 +5,8 @@ A :class:`Param` holds a parameter's check (run by
 numpydoc text. :func:`document_params` writes that text into each class
 docstring in place of a ``%(name)s`` line, with the default read from the
 class's own ``__init__`` (the signatures stay explicit per class, as
-scikit-learn's ``get_params`` requires).
+scikit-learn's ``get_params`` requires); the fitted attributes every
+estimator has are documented the same way, from :data:`SHARED_ATTRIBUTES`.
 """
 
 from __future__ import annotations
@@ -78,6 +79,16 @@ SHARED_PARAMS: dict[str, Param] = {
         check_verbose),
 }
 
+#: Fitted attributes common to the estimators: name -> (numpydoc type, description).
+SHARED_ATTRIBUTES: dict[str, tuple[str, str]] = {
+    "n_samples_fit_": ("int", "Number of samples in the fitted data."),
+    "n_features_in_": ("int", "Number of features seen during fit."),
+    "feature_names_in_": ("ndarray of shape (`n_features_in_`,)",
+                          "Names of features seen during fit, when X has string column names."),
+    "tree_": ("CoverTree",
+              "The fitted tree (immutable; see :class:`sklearn_covertreex.CoverTree`)."),
+}
+
 _PLACEHOLDER = re.compile(r"^( *)%\((\w+)\)s$", flags=re.MULTILINE)
 
 E = TypeVar("E", bound=type)
@@ -88,11 +99,12 @@ def _shown(default: Any) -> str:
 
 
 def document_params(cls: E) -> E:
-    """Class decorator: replace each ``%(name)s`` docstring line by that shared parameter.
+    """Class decorator: replace each ``%(name)s`` docstring line by that shared entry.
 
-    The entry reads ``name : type, default=<the class's default>`` followed
-    by the shared description. Raises ``KeyError`` at import time for a name
-    that is not in :data:`SHARED_PARAMS` or not in the class's ``__init__``.
+    A parameter's entry reads ``name : type, default=<the class's default>``
+    followed by the shared description; an attribute's, ``name : type`` and
+    its description. Raises ``KeyError`` at import time for a name that is
+    in neither table, or a parameter that is not in the class's ``__init__``.
     """
     if cls.__doc__ is None:  # python -OO
         return cls
@@ -100,10 +112,15 @@ def document_params(cls: E) -> E:
 
     def entry(match: re.Match[str]) -> str:
         indent, name = match.group(1), match.group(2)
-        param = SHARED_PARAMS[name]
-        default = signature.parameters[name].default
-        body = textwrap.indent(textwrap.dedent(param.doc).strip(), indent + "    ")
-        return f"{indent}{name} : {param.type}, default={_shown(default)}\n{body}"
+        if name in SHARED_ATTRIBUTES:
+            kind, doc = SHARED_ATTRIBUTES[name]
+            header = f"{name} : {kind}"
+        else:
+            param = SHARED_PARAMS[name]
+            kind, doc = param.type, param.doc
+            header = f"{name} : {kind}, default={_shown(signature.parameters[name].default)}"
+        body = textwrap.indent(textwrap.dedent(doc).strip(), indent + "    ")
+        return f"{indent}{header}\n{body}"
 
     cls.__doc__ = _PLACEHOLDER.sub(entry, cls.__doc__)
     return cls

@@ -45,14 +45,10 @@ class CoverTreeKNeighborsClassifier(ClassifierMixin, _NeighborsWrapper):
     outputs_2d_ : bool
         Whether ``y`` had several columns (``False`` for 1-D ``y`` and for a
         column vector, which is raveled with a ``DataConversionWarning``).
-    n_samples_fit_ : int
-        Number of training samples.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has string column names.
-    tree_ : CoverTree
-        The fitted tree.
+    %(n_samples_fit_)s
+    %(n_features_in_)s
+    %(feature_names_in_)s
+    %(tree_)s
 
     Examples
     --------

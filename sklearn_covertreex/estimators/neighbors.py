@@ -37,14 +37,10 @@ class CoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverTreeBase)
 
     Attributes
     ----------
-    tree_ : CoverTree
-        The fitted tree (immutable; see :class:`sklearn_covertreex.CoverTree`).
-    n_samples_fit_ : int
-        Number of samples in the fitted data.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has string column names.
+    %(tree_)s
+    %(n_samples_fit_)s
+    %(n_features_in_)s
+    %(feature_names_in_)s
     effective_metric_ : str
         Always ``"euclidean"``.
     effective_metric_params_ : dict

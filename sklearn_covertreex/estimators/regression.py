@@ -36,14 +36,10 @@ class CoverTreeKNeighborsRegressor(RegressorMixin, _NeighborsWrapper):
 
     Attributes
     ----------
-    n_samples_fit_ : int
-        Number of training samples.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has string column names.
-    tree_ : CoverTree
-        The fitted tree.
+    %(n_samples_fit_)s
+    %(n_features_in_)s
+    %(feature_names_in_)s
+    %(tree_)s
 
     Examples
     --------

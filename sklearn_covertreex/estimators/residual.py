@@ -48,14 +48,22 @@ def _check_jitter(jitter: Any, name: str) -> None:
 
 
 def _check_inducing_points(value: Any, name: str) -> None:
-    """An int >= 1 or an array (its shape is checked against X in ``fit``)."""
+    """An int >= 1, or finite points of shape (m, n_features) (the width is checked in fit)."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         if value < 1:
             raise ValueError(f"{name} must be >= 1, got {value}")
-    elif isinstance(value, (bool, str, numbers.Number)) or value is None:
-        raise TypeError(
-            f"{name} must be an int or an array of shape (m, n_features), got {value!r}"
-        )
+        return
+    message = f"{name} must be an int or an array of shape (m, n_features), got {value!r}"
+    if isinstance(value, (bool, str, numbers.Number)) or value is None:
+        raise TypeError(message)
+    try:
+        U = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(message) from exc
+    if U.ndim != 2 or U.shape[0] < 1 or U.shape[1] < 1:
+        raise ValueError(f"{name} must have shape (m, n_features) with m >= 1, got {U.shape}")
+    if not np.all(np.isfinite(U)):
+        raise ValueError(f"{name} must be finite (no NaN or infinity)")
 
 
 def _check_coordinate_free(value: Any, name: str) -> None:
@@ -137,12 +145,9 @@ class ResidualCoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverT
         and, for ``algorithm="tree"``, the cover tree.
     diagnostics_ : dict
         Engine chosen and why, build time, tree counters.
-    n_samples_fit_ : int
-        Number of training rows.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has string column names.
+    %(n_samples_fit_)s
+    %(n_features_in_)s
+    %(feature_names_in_)s
 
     Examples
     --------
@@ -207,15 +212,13 @@ class ResidualCoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverT
         value = self.inducing_points
         if isinstance(value, numbers.Integral):  # an int >= 1 (checked with the parameters)
             return select_inducing_points(X, int(value), self.inducing_selection, rng)
-        U = np.asarray(value, dtype=np.float64)
-        if U.ndim != 2 or U.shape[0] < 1 or U.shape[1] != X.shape[1]:
+        U = np.array(value, dtype=np.float64)  # a copy; finite, 2-D (checked with the parameters)
+        if U.shape[1] != X.shape[1]:
             raise ValueError(
                 f"inducing_points must have shape (m, {X.shape[1]}) with m >= 1, "
                 f"got {U.shape}"
             )
-        if not np.all(np.isfinite(U)):
-            raise ValueError("inducing_points must be finite (no NaN or infinity)")
-        return U.copy()
+        return U
 
     # ---------------------------------------------------------------- fitting
     def fit(self, X: Any, y: Any = None) -> ResidualCoverTreeNeighbors:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -39,14 +40,23 @@ class CoverTreeKNeighborsTransformer(ClassNamePrefixFeaturesOutMixin, Transforme
 
     Attributes
     ----------
-    n_samples_fit_ : int
-        Number of training samples.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has string column names.
-    tree_ : CoverTree
-        The fitted tree.
+    %(n_samples_fit_)s
+    %(n_features_in_)s
+    %(feature_names_in_)s
+    %(tree_)s
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_covertreex import CoverTreeKNeighborsTransformer
+    >>> X = np.array([[0.0], [1.0], [3.0]])
+    >>> G = CoverTreeKNeighborsTransformer(n_neighbors=1).fit_transform(X)
+    >>> G.nnz  # each point's nearest neighbour and the point itself (explicit zero)
+    6
+    >>> G.toarray()
+    array([[0., 1., 0.],
+           [1., 0., 0.],
+           [0., 2., 0.]])
     """
 
     _parameter_checks = {**_NeighborsWrapper._parameter_checks, "mode": _check_mode}
@@ -80,10 +90,19 @@ class CoverTreeKNeighborsTransformer(ClassNamePrefixFeaturesOutMixin, Transforme
         -------
         self : CoverTreeKNeighborsTransformer
         """
+        self._fit_validated(X)
+        return self
+
+    def _fit_validated(self, X: Any) -> np.ndarray:
+        """Fit on X; return X as validated."""
         self._check_params()
         X, seen = self._validate_fit(X)
         self._fit_wrapped(X, seen, _n_features_out=X.shape[0])
-        return self
+        return X
+
+    def _graph(self, Q: np.ndarray):
+        add_one = self.mode == "distance"
+        return self._kneighbors_graph(Q, self._resolve_k(None) + add_one, self.mode)
 
     def transform(self, X: Any):
         """The k-NN graph of X against the fitted points.
@@ -99,12 +118,10 @@ class CoverTreeKNeighborsTransformer(ClassNamePrefixFeaturesOutMixin, Transforme
             neighbour order, explicit zeros kept.
         """
         check_is_fitted(self)
-        add_one = self.mode == "distance"
-        return self._kneighbors_graph(self._validate_more(X), self._resolve_k(None) + add_one,
-                                      self.mode)
+        return self._graph(self._validate_more(X))
 
     def fit_transform(self, X: Any, y: Any = None):
-        """``fit(X).transform(X)``.
+        """``fit(X).transform(X)``, validating X once.
 
         Parameters
         ----------
@@ -115,4 +132,4 @@ class CoverTreeKNeighborsTransformer(ClassNamePrefixFeaturesOutMixin, Transforme
         -------
         Xt : sparse matrix of shape (n_samples, n_samples)
         """
-        return self.fit(X).transform(X)
+        return self._graph(self._fit_validated(X))
