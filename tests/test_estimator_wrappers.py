@@ -222,8 +222,9 @@ def test_classifier_partial_fit_multi_output_errors_keep_state():
         assert clf.n_samples_fit_ == before[1]
     with pytest.raises(ValueError, match="not the same"):
         clf.partial_fit(X[30:40], LABELS[30:40], classes=[[0, 1, 2], [0, 1, 2]])
-    with pytest.raises(ValueError, match="one array of labels per output"):
-        CoverTreeKNeighborsClassifier(3).partial_fit(X[:30], LABELS[:30], classes=[[0, 1, 2]])
+    for classes in ([[0, 1, 2]], [0, 1]):
+        with pytest.raises(ValueError, match="one array of labels per output"):
+            CoverTreeKNeighborsClassifier(3).partial_fit(X[:30], LABELS[:30], classes=classes)
     one_d = CoverTreeKNeighborsClassifier(3).partial_fit(X[:30], LABELS[:30, 0])
     with pytest.raises(ValueError, match="2 output"):
         one_d.partial_fit(X[30:40], LABELS[30:40])

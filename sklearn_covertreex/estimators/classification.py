@@ -244,10 +244,10 @@ def _initial_classes(y: np.ndarray, classes: Any) -> np.ndarray | list[np.ndarra
         return np.unique(y) if classes is None else np.unique(classes)
     if classes is None:
         return [np.unique(column) for column in y.T]
-    if len(classes) != y.shape[1]:
+    if len(classes) != y.shape[1] or any(np.ndim(c) != 1 for c in classes):
         raise ValueError(
             f"classes must hold one array of labels per output ({y.shape[1]}), "
-            f"got {len(classes)}"
+            f"got {classes!r}"
         )
     return [np.unique(c) for c in classes]
 
