@@ -27,6 +27,7 @@ from sklearn_covertreex import (
     ResidualCoverTreeNeighbors,
 )
 from sklearn_covertreex.api import CoverTree
+from sklearn_covertreex.engines.residual import ResidualIndex
 
 rng = np.random.default_rng(3)
 X = rng.normal(size=(120, 2))
@@ -90,7 +91,7 @@ CASES = {
         bad_params=[{"n_jobs": 0}, {"n_neighbors": 0}, {"jitter": -1.0},
                     {"algorithm": "ball_tree"}, {"conflict_graph": "grid"},
                     {"inducing_points": 0}, {"kernel": "rbf"}],
-        build=(residual_module, "build_index"), grow=(residual_module, "extend_index"),
+        build=(residual_module, "build_index"), grow=(ResidualIndex, "insert"),
     ),
 }
 

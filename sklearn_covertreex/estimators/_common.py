@@ -9,41 +9,26 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import effective_n_jobs
-from joblib.parallel import get_active_backend
 from sklearn import get_config
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
+from .._threads import resolve_n_jobs
 from ..runtime import Runtime
 
 
 def query_threads(n_jobs: int | None) -> int:
-    """Threads for a build or query call, respecting joblib's and threadpoolctl's context.
+    """Threads for a build or query call: :func:`sklearn_covertreex._threads.resolve_n_jobs`.
 
-    The one place the estimators turn their ``n_jobs`` into a thread count.
-    ``n_jobs=None`` uses the ``n_jobs`` of an enclosing
-    ``joblib.parallel_backend`` context if there is one, else every core (as
-    scikit-learn's own OpenMP neighbour kernels do); an OpenMP limit set with
-    ``threadpoolctl.threadpool_limits`` caps the result.
+    The one place the estimators turn their ``n_jobs`` into a thread count
+    (joblib context, threadpoolctl OpenMP limits, numba's thread count).
 
     Raises
     ------
     ValueError
         If ``n_jobs`` is not None or a non-zero int.
     """
-    import numba
-    from threadpoolctl import threadpool_info
-
-    check_n_jobs(n_jobs)
-    if n_jobs is None:
-        _, context_jobs = get_active_backend()
-        n_jobs = -1 if context_jobs is None else context_jobs
-    n = effective_n_jobs(n_jobs)
-    for lib in threadpool_info():
-        if lib.get("user_api") == "openmp" and lib.get("num_threads"):
-            n = min(n, int(lib["num_threads"]))
-    return max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
+    return resolve_n_jobs(n_jobs)
 
 
 def check_n_jobs(n_jobs: Any, name: str = "n_jobs") -> None:

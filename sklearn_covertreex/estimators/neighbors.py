@@ -132,51 +132,31 @@ class CoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverTreeBase)
     # ---------------------------------------------------------------- queries
     def _query_tree(self, n_jobs: int | None) -> CoverTree:
         """The fitted tree with the given thread setting (no state is stored)."""
-        runtime = self.tree_.runtime.replace(n_jobs=query_threads(n_jobs))
-        return CoverTree(runtime, _arrays=self.tree_.arrays)
-
-    def _fit_X(self) -> np.ndarray:
-        arrays = self.tree_.arrays
-        return np.asarray(arrays.points)[arrays.node_of_id()]
+        return self.tree_.with_runtime(self.tree_.runtime.replace(n_jobs=query_threads(n_jobs)))
 
     def _kneighbors(self, Q: np.ndarray | None, k: int, return_distance: bool,
                     n_jobs: int | None):
         """k-NN of validated queries ``Q`` (None: the training points, self excluded)."""
         n_fit = self.n_samples_fit_
         query_is_train = Q is None
-        if query_is_train:
-            Q = self._fit_X()
-            k += 1
-        if k > n_fit:
+        if k + query_is_train > n_fit:
             op = "<" if query_is_train else "<="
-            shown = k - 1 if query_is_train else k
             raise ValueError(
-                f"Expected n_neighbors {op} n_samples_fit, but n_neighbors = {shown}, "
-                f"n_samples_fit = {n_fit}, n_samples = {Q.shape[0]}"
+                f"Expected n_neighbors {op} n_samples_fit, but n_neighbors = {k}, "
+                f"n_samples_fit = {n_fit}, n_samples = {n_fit if query_is_train else Q.shape[0]}"
             )
-        dist, ind = self._query_tree(n_jobs).knn(Q, k)
+        tree = self._query_tree(n_jobs)
         if query_is_train:
-            # drop each point itself; if duplicates pushed it out, drop column 0
-            sample_mask = ind != np.arange(Q.shape[0])[:, None]
-            no_self = np.all(sample_mask, axis=1)
-            sample_mask[:, 0][no_self] = False
-            ind = ind[sample_mask].reshape(Q.shape[0], k - 1)
-            dist = dist[sample_mask].reshape(Q.shape[0], k - 1)
+            dist, ind = tree.knn_self(k)
+        else:
+            dist, ind = tree.knn(np.asarray(Q, dtype=np.float64), k, check_input=False)
         if return_distance:
             return dist, ind
         return ind
 
     def _radius_csr(self, Q: np.ndarray | None, r: float):
         """(indptr, distances, indices) within ``r`` of validated Q; Q=None drops self."""
-        query_is_train = Q is None
-        if query_is_train:
-            Q = self._fit_X()
-        indptr, dist, ind = self._query_tree(self.n_jobs).radius(Q, r)
-        if query_is_train:
-            row = np.repeat(np.arange(Q.shape[0]), np.diff(indptr))
-            keep = ind != row
-            counts = np.bincount(row[keep], minlength=Q.shape[0])
-            dist, ind = dist[keep], ind[keep]
-            indptr = np.zeros(Q.shape[0] + 1, dtype=np.int64)
-            np.cumsum(counts, out=indptr[1:])
-        return indptr, dist, ind
+        tree = self._query_tree(self.n_jobs)
+        if Q is None:
+            return tree.radius_self(r)
+        return tree.radius(np.asarray(Q, dtype=np.float64), r, check_input=False)

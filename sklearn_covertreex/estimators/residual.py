@@ -11,14 +11,7 @@ from sklearn.gaussian_process.kernels import Kernel
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ..algo.residual import (
-    build_index,
-    check_choices,
-    engine,
-    extend_index,
-    residual_context,
-)
-from ..backends import get_backend
+from ..engines.residual import build_index, check_choices
 from ..metrics.residual import (
     INDUCING_SELECTIONS,
     ResidualModel,
@@ -251,9 +244,8 @@ class ResidualCoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverT
         U = self._inducing(X, rng)
         runtime = self._runtime(int(rng.randint(np.iinfo(np.int32).max)), self.n_jobs)
         model = ResidualModel.fit(kernel, U, float(self.jitter))
-        ctx = residual_context(get_backend("numba"), runtime)
         with build_progress(self.verbose, X.shape[0], "fit") as progress:
-            index = build_index(ctx, model, model.points(X), self.algorithm, progress,
+            index = build_index(runtime, model, model.points(X), self.algorithm, progress,
                                 self.backend)
         self._set_fitted({**seen, "kernel_": kernel, "inducing_points_": model.inducing_points,
                           "index_": index, "diagnostics_": index.diagnostics,
@@ -281,17 +273,18 @@ class ResidualCoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverT
             return self.fit(X)
         self._check_params()
         X = self._validate_more(X)
-        index = self.index_
-        new = index.model.points(X)
-        ctx = self._context(self.n_jobs)
+        index = self._query_index(self.n_jobs)
         with build_progress(self.verbose, X.shape[0], "partial_fit") as progress:
-            index = extend_index(ctx, index, new, progress)
+            index = index.insert(X, progress)
         self._update_fitted({"index_": index, "n_samples_fit_": index.points.n})
         return self
 
     # ---------------------------------------------------------------- queries
-    def _context(self, n_jobs: int | None):
-        return residual_context(get_backend("numba"), self._runtime(0, n_jobs))
+    def _query_index(self, n_jobs: int | None):
+        """The fitted index with the given thread setting (no state is stored)."""
+        index = self.index_
+        runtime = index.runtime if index.runtime is not None else self._runtime(0, None)
+        return index.with_runtime(runtime.replace(n_jobs=query_threads(n_jobs)))
 
     def kneighbors(self, X: Any = None, n_neighbors: int | None = None,
                    return_distance: bool = True):
@@ -322,22 +315,21 @@ class ResidualCoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverT
                     n_jobs: int | None):
         """k-NN of validated queries ``Q`` (None: the training points, self excluded)."""
         n_fit = self.n_samples_fit_
-        index = self.index_
-        ctx = self._context(n_jobs)
+        index = self._query_index(n_jobs)
         if Q is None:
             if k >= n_fit:
                 raise ValueError(
                     f"Expected n_neighbors < n_samples_fit, but n_neighbors = {k}, "
                     f"n_samples_fit = {n_fit}, n_samples = {n_fit}"
                 )
-            dist, ind = engine(index).knn_self(ctx, index, k)
+            dist, ind = index.knn_self(k)
         else:
             if k > n_fit:
                 raise ValueError(
                     f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k}, "
                     f"n_samples_fit = {n_fit}, n_samples = {Q.shape[0]}"
                 )
-            dist, ind = engine(index).knn(ctx, index, index.model.points(Q), k)
+            dist, ind = index.knn(Q, k)
         ind = ind.astype(np.intp, copy=False)
         if return_distance:
             return dist, ind
@@ -367,8 +359,7 @@ class ResidualCoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverT
         """
         check_is_fitted(self)
         k = self._resolve_k(n_neighbors)
-        index = self.index_
-        dist, ind = engine(index).vecchia(self._context(self.n_jobs), index, k)
+        dist, ind = self._query_index(self.n_jobs).vecchia(k)
         ind = ind.astype(np.intp, copy=False)
         if return_distance:
             return dist, ind
@@ -376,9 +367,8 @@ class ResidualCoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverT
 
     def _radius_csr(self, Q: np.ndarray | None, r: float):
         """(indptr, distances, indices) within ``r`` of validated Q; Q=None drops self."""
-        index = self.index_
-        points = None if Q is None else index.model.points(Q)
-        return engine(index).radius(self._context(self.n_jobs), index, points, r)
+        index = self._query_index(self.n_jobs)
+        return index.radius_self(r) if Q is None else index.radius(Q, r)
 
 
 def _choices(name: str) -> tuple[str, ...]:

@@ -3,8 +3,10 @@
 Loaded by tests/test_pickle_compat.py: a later release must load them and give the same answers.
 """
 import pickle
+
 import numpy as np
-from sklearn.gaussian_process.kernels import Matern, ConstantKernel
+from sklearn.gaussian_process.kernels import ConstantKernel, Matern
+
 import sklearn_covertreex as ctx
 
 rng = np.random.default_rng(0)
@@ -25,7 +27,8 @@ for algo in ("brute", "tree"):
     res = ctx.ResidualCoverTreeNeighbors(n_neighbors=4, inducing_points=16, algorithm=algo,
                                          kernel=ConstantKernel(1.5) * Matern(0.7, nu=1.5),
                                          random_state=0).fit(X)
-    out["residual_" + algo] = (res, res.kneighbors(Q), res.kneighbors(), res.vecchia_neighbors(return_distance=True))
+    out["residual_" + algo] = (res, res.kneighbors(Q), res.kneighbors(),
+                               res.vecchia_neighbors(return_distance=True))
 tree = ctx.CoverTree(ctx.Runtime(backend="numba")).fit(X).delete([3, 5])
 out["cover_tree"] = (tree, tree.knn(Q, 5))
 with open("tests/data/estimators_0.1.0.dev0.pkl", "wb") as f:
