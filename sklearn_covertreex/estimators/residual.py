@@ -11,7 +11,9 @@ from sklearn.gaussian_process.kernels import Kernel
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ..algo.coordinates import check_coordinates
 from ..engines.residual import build_index, check_choices
+from ..metrics import get_metric
 from ..metrics.residual import (
     INDUCING_SELECTIONS,
     ResidualModel,
@@ -62,13 +64,7 @@ def _check_inducing_points(value: Any, name: str) -> None:
 def _check_coordinate_free(value: Any, name: str) -> None:
     """A tree strategy that does not need coordinates (the metric has none)."""
     check_strategy(value, name)
-    coordinate_only = {"conflict_graph": "grid", "batch_order": "hilbert"}[name]
-    if value == coordinate_only:
-        raise ValueError(
-            f"{name}={value!r} needs coordinates and does not apply to the "
-            "residual-correlation metric; valid choices are: "
-            + ", ".join(repr(c) for c in _choices(name) if c != value)
-        )
+    check_coordinates(get_metric("residual_correlation"), name, value)
 
 
 @document_params
@@ -369,9 +365,3 @@ class ResidualCoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverT
         """(indptr, distances, indices) within ``r`` of validated Q; Q=None drops self."""
         index = self._query_index(self.n_jobs)
         return index.radius_self(r) if Q is None else index.radius(Q, r)
-
-
-def _choices(name: str) -> tuple[str, ...]:
-    from ..algo.registries import CONFLICT_GRAPHS, ORDERS
-
-    return (CONFLICT_GRAPHS if name == "conflict_graph" else ORDERS).names()

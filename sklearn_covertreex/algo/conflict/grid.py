@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..coordinates import check_coordinates
 from ..view import Context, TreeView
 from ._cells import cell_conflicts
 
@@ -20,11 +21,7 @@ def conflict_grid(
     ctx: Context, view: TreeView, X: np.ndarray, lev: np.ndarray, par: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """All conflicting pairs among the rows of ``X``, via cell hashing on coordinates."""
-    if not getattr(ctx.metric, "has_coordinates", False):
-        raise ValueError(
-            "conflict_graph='grid' needs coordinates and works for the Euclidean metric "
-            "only; use 'segmented' or 'dense'"
-        )
+    check_coordinates(ctx.metric, "conflict_graph", "grid")
     if X.shape[0] < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     spread = X.max(axis=0) - X.min(axis=0)

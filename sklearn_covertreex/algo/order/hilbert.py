@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..coordinates import check_coordinates
+
 MAX_HILBERT_DIMS = 16
 
 
@@ -52,11 +54,7 @@ def hilbert_order(X: np.ndarray, rng: np.random.Generator, metric: object) -> np
     Uses the (at most 16) coordinates of largest spread, quantised to as many
     bits per axis as fit in 63 bits. Ties keep their input order.
     """
-    if not getattr(metric, "has_coordinates", False):
-        raise ValueError(
-            "batch_order='hilbert' needs coordinates and works for the Euclidean metric "
-            "only; use 'random' or 'natural'"
-        )
+    check_coordinates(metric, "batch_order", "hilbert")
     n, d = X.shape
     if n < 2:
         return np.arange(n, dtype=np.int64)
