@@ -43,3 +43,19 @@ def resolve_n_jobs(n_jobs: int | None) -> int:
         if lib.get("user_api") == "openmp" and lib.get("num_threads"):
             n = min(n, int(lib["num_threads"]))
     return max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
+
+
+def kernel_threads(n_jobs: int | None) -> int:
+    """Threads for the kernels of one low-level call (``Runtime.n_jobs``).
+
+    A positive count is used as given (capped at numba's thread count): the
+    estimators pass counts already resolved by :func:`resolve_n_jobs`, so
+    the (several-millisecond) threadpool inspection runs once per estimator
+    call, not once per kernel call. None or a negative count is resolved by
+    :func:`resolve_n_jobs`.
+    """
+    if n_jobs is not None and n_jobs > 0:
+        import numba
+
+        return max(1, min(int(n_jobs), numba.config.NUMBA_NUM_THREADS))
+    return resolve_n_jobs(n_jobs)

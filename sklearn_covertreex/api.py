@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ._threads import resolve_n_jobs
+from ._threads import kernel_threads
 from ._validation import check_ids, check_points, check_positive_int, check_radius
 from .algo.batch import delete_ids, insert_points
 from .algo.batch.builder import empty_tree
@@ -120,7 +120,7 @@ class CoverTree:
         """Kernels, metric, parameters (default: the fitted tree's) and resolved threads."""
         params = self.arrays.metric_params if params is None else params
         return Context(get_backend(self.runtime.backend, self.metric), get_metric(self.metric),
-                       params, self.runtime, resolve_n_jobs(self.runtime.n_jobs))
+                       params, self.runtime, kernel_threads(self.runtime.n_jobs))
 
     def _new(self, arrays: TreeArrays) -> CoverTree:
         return CoverTree(self.runtime, metric=self.metric, metric_params=self.metric_params,

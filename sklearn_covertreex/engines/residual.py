@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .._registry import Registry
-from .._threads import resolve_n_jobs
+from .._threads import kernel_threads
 from ..api import CoverTree
 from ..backends import BACKENDS, import_extra, resolve_backend
 from ..core.tree import TreeArrays
@@ -133,15 +133,15 @@ class BruteEngine:
         return None
 
     def knn(self, runtime: Runtime, index: ResidualIndex, Q: ResidualPoints, k: int):
-        d, i, _ = knn_blocked(index.model, Q, index.points, k, resolve_n_jobs(runtime.n_jobs))
+        d, i, _ = knn_blocked(index.model, Q, index.points, k, kernel_threads(runtime.n_jobs))
         return d, i
 
     def knn_self(self, runtime: Runtime, index: ResidualIndex, k: int):
-        d, i, _ = knn_blocked_self(index.model, index.points, k, resolve_n_jobs(runtime.n_jobs))
+        d, i, _ = knn_blocked_self(index.model, index.points, k, kernel_threads(runtime.n_jobs))
         return d, i
 
     def vecchia(self, runtime: Runtime, index: ResidualIndex, k: int):
-        d, i, _ = vecchia_blocked(index.model, index.points, k, resolve_n_jobs(runtime.n_jobs))
+        d, i, _ = vecchia_blocked(index.model, index.points, k, kernel_threads(runtime.n_jobs))
         return d, i
 
     def radius(self, runtime: Runtime, index: ResidualIndex, Q: ResidualPoints | None,
@@ -149,7 +149,7 @@ class BruteEngine:
         P = index.points
         query = P if Q is None else Q
         return radius_blocked(index.model, query, P, np.full(query.n, r),
-                              exclude_self=Q is None, n_workers=resolve_n_jobs(runtime.n_jobs))
+                              exclude_self=Q is None, n_workers=kernel_threads(runtime.n_jobs))
 
 
 class ArrayBruteEngine:
