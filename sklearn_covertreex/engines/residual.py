@@ -118,11 +118,8 @@ class ResidualIndex:
         return self._engine().radius(self._rt(), self, None, r)
 
 
-class BruteEngine:
-    """Blocked matrix products with compiled tile passes (CPU)."""
-
-    def check_available(self) -> None:
-        """Nothing to import: numba is a dependency."""
+class _NoStructure:
+    """Engines that evaluate every pair: nothing to build or extend beyond the statistics."""
 
     def build(self, runtime: Runtime, model: ResidualModel, points: ResidualPoints,
               progress: Any = None) -> TreeArrays | None:
@@ -131,6 +128,13 @@ class BruteEngine:
     def extend(self, runtime: Runtime, index: ResidualIndex, new: ResidualPoints,
                progress: Any = None) -> TreeArrays | None:
         return None
+
+
+class BruteEngine(_NoStructure):
+    """Blocked matrix products with compiled tile passes (CPU)."""
+
+    def check_available(self) -> None:
+        """Nothing to import: numba is a dependency."""
 
     def knn(self, runtime: Runtime, index: ResidualIndex, Q: ResidualPoints, k: int):
         d, i, _ = knn_blocked(index.model, Q, index.points, k, kernel_threads(runtime.n_jobs))
@@ -152,7 +156,7 @@ class BruteEngine:
                               exclude_self=Q is None, n_workers=kernel_threads(runtime.n_jobs))
 
 
-class ArrayBruteEngine:
+class ArrayBruteEngine(_NoStructure):
     """The blocked brute force with whole-array operations of numpy or cupy.
 
     ``"numpy"`` is the readable reference; ``"cupy"`` runs on an NVIDIA GPU.
@@ -169,14 +173,6 @@ class ArrayBruteEngine:
     def check_available(self) -> None:
         """Import the array module now (ImportError naming the extra)."""
         self.xp()
-
-    def build(self, runtime: Runtime, model: ResidualModel, points: ResidualPoints,
-              progress: Any = None) -> TreeArrays | None:
-        return None
-
-    def extend(self, runtime: Runtime, index: ResidualIndex, new: ResidualPoints,
-               progress: Any = None) -> TreeArrays | None:
-        return None
 
     def knn(self, runtime: Runtime, index: ResidualIndex, Q: ResidualPoints, k: int):
         return knn_array(self.xp(), index.model, Q, index.points, k, "all")

@@ -19,9 +19,8 @@ def cell_conflicts(
     if X.shape[0] < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     ei, ej = ctx.backend.conflict_cells(
-        ctx.kernel_metric, X, np.ascontiguousarray(lev, dtype=np.int64), np.ascontiguousarray(Y,
-                                                   dtype=np.float64),
-        float(y_rtol),
+        ctx.kernel_metric, X, np.ascontiguousarray(lev, dtype=np.int64),
+        np.ascontiguousarray(Y, dtype=np.float64), float(y_rtol),
     )
     if ei.size == 0:
         return ei, ej

@@ -141,8 +141,7 @@ def radius_count(metric, points, radius, parent_dist, child_ptr, children, id_pt
     counts = np.zeros(Q.shape[0], np.int64)
     for i in range(Q.shape[0]):
         d, _ = _radius_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids,
-                           root,
-                           Q[i], r[i])
+                           root, Q[i], r[i])
         counts[i] = d.shape[0]
     return counts
 
@@ -159,8 +158,7 @@ def radius_fill(metric, points, radius, parent_dist, child_ptr, children, id_ptr
         if hi == lo:
             continue
         d, found = _radius_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr,
-                               ids, root,
-                               Q[i], r[i])
+                               ids, root, Q[i], r[i])
         out_d[lo:hi] = d[: hi - lo]
         out_i[lo:hi] = found[: hi - lo]
     return out_d, out_i
