@@ -55,8 +55,8 @@ class Context:
         Strategy choices and seed.
     n_threads : int
         Threads for the kernels (``runtime.n_jobs`` resolved once, at the call).
-    kernel_metric : (int, ndarray)
-        ``(metric.code, params)``, what the kernels take (derived).
+    kernel_metric : namedtuple
+        ``metric.kernel(params)``, what the kernels take (derived).
     """
 
     backend: TreeKernels

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from .._registry import Registry
+from ..metrics import METRICS
 from .contract import KERNELS, TreeKernels
 
 
@@ -51,9 +52,8 @@ class Backend:
 #: name -> Backend; "auto" stands for the first of AUTO_ORDER that imports.
 BACKENDS: Registry[Backend] = Registry("backend")
 BACKENDS.register("auto", Backend("auto"))
-BACKENDS.register("numba", Backend(
-    "numba", "sklearn_covertreex.backends.numba", ("euclidean", "residual_correlation"),
-    residual_brute="brute"))
+BACKENDS.register("numba", Backend(  # compiled distances of every registered metric
+    "numba", "sklearn_covertreex.backends.numba", METRICS.names(), residual_brute="brute"))
 BACKENDS.register("numpy", Backend(
     "numpy", "sklearn_covertreex.backends.numpy", ("euclidean",),
     residual_brute="brute-numpy"))

@@ -9,9 +9,10 @@ in every backend so each kernel's twin is found by file name:
 * ``conflict``: conflict graphs and the maximal independent set;
 * ``query``: k-NN and radius search.
 
-Every kernel that computes distances takes a *kernel metric* ``metric =
-(code, params)`` first (see :mod:`sklearn_covertreex.metrics.base`) and
-refuses rows whose width is not ``params[0]``. :class:`TreeKernels` lists
+Every kernel that computes distances takes a *kernel metric* first (an
+instance of its metric's namedtuple class holding ``params``, see
+:mod:`sklearn_covertreex.metrics.base`) and refuses rows whose width is not
+``params[0]``. :class:`TreeKernels` lists
 the kernels with their full contract; :data:`KERNELS` is derived from it.
 The numpy backend takes exactly the numba backend's decisions (ties, exact
 powers of two, pruning slack, evaluation order) so both agree bit for bit,

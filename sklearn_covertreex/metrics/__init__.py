@@ -2,17 +2,17 @@
 
 Each metric module defines a :class:`~.base.Metric` (name, code, flags,
 numpy reference, compiled distance, parameter and conversion hooks). The
-compiled kernels dispatch on the metric's code (see
-:mod:`sklearn_covertreex.backends.numba.distance`); everything else looks
-metrics up here by name. Adding a metric is one module plus one line below
-and one line in each backend's distance seam.
+compiled kernels dispatch on the type of its kernel metric (see
+:mod:`sklearn_covertreex.backends.numba.distance`, which finds the compiled
+distance here); everything else looks metrics up here by name. Adding a
+metric is one module plus one line below.
 """
 
 from __future__ import annotations
 
 from .._registry import Registry
 from . import euclidean
-from .base import KernelMetric, Metric, kernel_metric
+from .base import KernelMetric, Metric, kernel_class
 from .residual import metric as residual_correlation
 
 METRICS: Registry[Metric] = Registry("metric")
@@ -25,4 +25,4 @@ def get_metric(name: str) -> Metric:
     return METRICS.get(name)
 
 
-__all__ = ["METRICS", "KernelMetric", "Metric", "get_metric", "kernel_metric"]
+__all__ = ["METRICS", "KernelMetric", "Metric", "get_metric", "kernel_class"]

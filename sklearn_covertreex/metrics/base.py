@@ -3,33 +3,35 @@
 A metric lives in one module under :mod:`sklearn_covertreex.metrics` and
 provides a :class:`Metric`: its name, its flags, its numpy reference and
 its compiled distance. The compiled kernels never look at array shapes to
-decide which distance to use: they receive a *kernel metric*, the pair
-``(code, params)`` of the metric's integer code and a small float64
-parameter vector whose first entry is the width of one stored row. Rows of
-another width are refused by every kernel (:func:`kernel_metric` and the
-backends' ``check_rows``).
+decide which distance to use: they receive a *kernel metric*, an instance
+of the metric's own namedtuple class holding its float64 parameter vector
+``params`` (``params[0]`` is the width of one stored row). The class is the
+metric's identity: the numba seam picks the compiled distance by the
+argument's type when a kernel is compiled, so an evaluation costs no
+branch and the distance inlines into the search loops. Rows of another
+width are refused by every kernel (the backends' ``check_width``).
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-#: A kernel metric: (metric code, parameter vector; params[0] is the row width).
-KernelMetric = tuple[int, np.ndarray]
+#: A kernel metric: an instance of a metric's ``kernel_class`` (field ``params``).
+KernelMetric = Any
 
 
-def kernel_metric(code: int, params: tuple[float, ...] | np.ndarray) -> KernelMetric:
-    """The ``(code, params)`` pair the compiled kernels take (a fresh, writable array).
+def kernel_class(name: str) -> type:
+    """A new namedtuple class ``(params,)``: the kernel-side identity of one metric.
 
-    A fresh writable C-ordered array keeps one compiled specialisation per
-    kernel, whatever the caller stored (read-only arrays type differently
-    in numba).
+    Define it at module level of the metric's module (numba's on-disk cache
+    and pickling need an importable class).
     """
-    return int(code), np.array(params, dtype=np.float64)
+    return namedtuple(name, ["params"])
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,9 @@ class Metric:
     ----------
     name : str
         Registry name.
-    code : int
-        Integer code the compiled kernels dispatch on (unique per metric).
+    kernel_class : type
+        The namedtuple class (from :func:`kernel_class`) of its kernel
+        metrics; the compiled kernels dispatch on it.
     has_coordinates : bool
         Whether stored rows are coordinates (the grid conflict graph and the
         Hilbert orders need them).
@@ -73,7 +76,7 @@ class Metric:
     """
 
     name: str
-    code: int
+    kernel_class: type
     has_coordinates: bool
     is_true_metric: bool
     reference: Callable[..., np.ndarray]
@@ -86,8 +89,13 @@ class Metric:
     rounding_atol2: Callable[..., np.ndarray] | None = None
 
     def kernel(self, params: tuple[float, ...]) -> KernelMetric:
-        """The ``(code, params)`` pair for the compiled kernels."""
-        return kernel_metric(self.code, params)
+        """The kernel metric for the compiled kernels: ``kernel_class(params)``.
+
+        ``params`` becomes a fresh writable float64 array, so each kernel has
+        one compiled specialisation per metric whatever the caller stored
+        (read-only arrays type differently in numba).
+        """
+        return self.kernel_class(np.array(params, dtype=np.float64))
 
     def pairwise_rows(self, params: tuple[float, ...], rows: np.ndarray, a: np.ndarray,
                       b: np.ndarray) -> np.ndarray:

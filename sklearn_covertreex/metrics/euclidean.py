@@ -12,10 +12,12 @@ import math
 import numpy as np
 from numba import njit
 
-from .base import Metric
+from .base import Metric, kernel_class
 
 NAME = "euclidean"
-CODE = 0
+
+#: Kernel-side identity of the metric (see :mod:`.base`).
+EuclideanRows = kernel_class("EuclideanRows")
 
 
 @njit(cache=True)
@@ -46,5 +48,5 @@ def make_params(n_columns: int) -> tuple[float, ...]:
     return (float(n_columns),)
 
 
-METRIC = Metric(name=NAME, code=CODE, has_coordinates=True, is_true_metric=True,
+METRIC = Metric(name=NAME, kernel_class=EuclideanRows, has_coordinates=True, is_true_metric=True,
                 reference=reference, compiled=distance, make_params=make_params)

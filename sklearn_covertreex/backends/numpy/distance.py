@@ -15,17 +15,14 @@ import numpy as np
 from ...metrics import euclidean
 from ...metrics.base import KernelMetric
 
-#: The metric codes these kernels know.
-CODES = (euclidean.CODE,)
-
 
 def check_width(metric: KernelMetric, width: int) -> None:
-    """Raise ``ValueError`` unless the code is known and rows are ``params[0]`` wide."""
-    code, params = metric
-    if code not in CODES:
+    """Raise ``ValueError`` unless the metric is Euclidean and rows are ``params[0]`` wide."""
+    if not isinstance(metric, euclidean.EuclideanRows):
         raise ValueError(
-            f"the numpy tree kernels implement the Euclidean metric only (metric code {code})"
+            f"the numpy tree kernels implement the Euclidean metric only, got {metric!r}"
         )
+    params = metric.params
     if params.shape[0] < 1 or width != int(params[0]):
         raise ValueError(
             "rows do not have the width the metric's parameters give: "
@@ -35,7 +32,7 @@ def check_width(metric: KernelMetric, width: int) -> None:
 
 def _diff_dists(metric: KernelMetric, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise distances between ``a`` and ``b`` (broadcast against each other)."""
-    return euclidean.reference(metric[1], a, b)
+    return euclidean.reference(metric.params, a, b)
 
 
 def _dist(metric: KernelMetric, x: np.ndarray, y: np.ndarray) -> float:

@@ -19,11 +19,13 @@ import math
 import numpy as np
 from numba import njit
 
-from ..base import Metric
+from ..base import Metric, kernel_class
 from .correlation import correlation, correlation_array
 
 NAME = "residual_correlation"
-CODE = 1
+
+#: Kernel-side identity of the metric (see :mod:`..base`).
+ResidualRows = kernel_class("ResidualRows")
 
 #: Entries of a stored row before the scaled coordinates (``s``).
 HEADER = 1
@@ -122,6 +124,6 @@ def rounding_atol2(params: tuple[float, ...], rows: np.ndarray, a: np.ndarray,
     return 16.0 * np.finfo(np.float64).eps * scale + 1e-12
 
 
-METRIC = Metric(name=NAME, code=CODE, has_coordinates=False, is_true_metric=True,
+METRIC = Metric(name=NAME, kernel_class=ResidualRows, has_coordinates=False, is_true_metric=True,
                 reference=reference, compiled=distance, make_params=make_params,
                 rounding_atol2=rounding_atol2)
