@@ -211,9 +211,12 @@ def warm_up(w: ResidualWorkload, algorithm: str, strategies: dict[str, str]) -> 
     ValueError
         For parameters the estimator rejects.
     """
+    from ..engines.residual_blocked import TILE
     from ..estimators import ResidualCoverTreeNeighbors
 
-    X = np.random.default_rng(0).standard_normal((50, w.d))
+    # more rows than one tile, so that the passes between different tiles
+    # (all-points queries) are compiled here too, not inside the timings
+    X = np.random.default_rng(0).standard_normal((TILE + 8, w.d))
     warm = ResidualCoverTreeNeighbors(n_neighbors=2, kernel=w.make_kernel(), inducing_points=4,
                                       algorithm=algorithm, random_state=0, **strategies)
     try:
