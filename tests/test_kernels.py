@@ -91,7 +91,7 @@ def test_kernels_refuse_rows_of_another_metric(name):
     args = _tree_args(tree)
     with pytest.raises(ValueError, match="width"):
         backend.knn(*args, np.zeros((4, 5)), 2)  # 5 columns: not this tree's rows
-    unregistered = kernel_class("UnregisteredRows")(np.array([3.0]))
+    unregistered = kernel_class("UnregisteredRows", __name__)(np.array([3.0]))
     with pytest.raises(Exception, match="no compiled distance|Euclidean metric only"):
         backend.distances_to_point(unregistered, np.zeros((2, 3)), np.zeros(3))
 
@@ -125,3 +125,13 @@ def test_correlation_versions_agree():
         np.testing.assert_allclose(correlation_array(np, kind, r2), scalar, rtol=1e-14, atol=0)
     # the CUDA C version is compiled and compared on a GPU (tests/test_residual.py)
     assert "g = exp(-0.5 * r2);" in CUDA_CORRELATION
+
+
+def test_kernel_classes_are_importable_so_numba_can_cache_kernels():
+    import pickle
+
+    from sklearn_covertreex.metrics import METRICS
+
+    for name in METRICS:
+        cls = METRICS.get(name).kernel_class
+        assert pickle.loads(pickle.dumps(cls)) is cls, name

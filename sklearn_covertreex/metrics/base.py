@@ -25,13 +25,16 @@ import numpy as np
 KernelMetric = Any
 
 
-def kernel_class(name: str) -> type:
+def kernel_class(name: str, module: str) -> type:
     """A new namedtuple class ``(params,)``: the kernel-side identity of one metric.
 
-    Define it at module level of the metric's module (numba's on-disk cache
-    and pickling need an importable class).
+    Assign it to ``name`` at module level of the metric's module and pass
+    that module's ``__name__``: numba's on-disk cache finds compiled kernels
+    by their argument types, which it pickles by reference, so the class
+    must be importable under ``module.name`` (else every process compiles
+    the kernels anew).
     """
-    return namedtuple(name, ["params"])
+    return namedtuple(name, ["params"], module=module)
 
 
 @dataclass(frozen=True)

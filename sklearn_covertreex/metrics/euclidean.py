@@ -17,7 +17,7 @@ from .base import Metric, kernel_class
 NAME = "euclidean"
 
 #: Kernel-side identity of the metric (see :mod:`.base`).
-EuclideanRows = kernel_class("EuclideanRows")
+EuclideanRows = kernel_class("EuclideanRows", __name__)
 
 
 @njit(cache=True)

@@ -25,7 +25,7 @@ from .correlation import correlation, correlation_array
 NAME = "residual_correlation"
 
 #: Kernel-side identity of the metric (see :mod:`..base`).
-ResidualRows = kernel_class("ResidualRows")
+ResidualRows = kernel_class("ResidualRows", __name__)
 
 #: Entries of a stored row before the scaled coordinates (``s``).
 HEADER = 1
