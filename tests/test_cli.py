@@ -444,16 +444,16 @@ def test_read_only_folder(tmp_path, no_work, capsys):
 
 
 def test_missing_matplotlib_checked_before_work(tmp_path, no_work, capsys, monkeypatch):
-    from sklearn_covertreex.cli import checks
+    import importlib
 
-    real = checks.importlib.import_module
+    real = importlib.import_module
 
     def no_matplotlib(name, *args):
         if name.startswith("matplotlib"):
             raise ImportError(f"No module named {name!r}")
         return real(name, *args)
 
-    monkeypatch.setattr(checks.importlib, "import_module", no_matplotlib)
+    monkeypatch.setattr(importlib, "import_module", no_matplotlib)
     assert main(["bench", "scaling", "--sizes", "300", "--out", str(tmp_path / "s.jsonl"),
                  "--plot", str(tmp_path / "s.png")]) == 2
     assert_one_error_line(capsys, "matplotlib", "sklearn_covertreex[bench]", "--no-plot")

@@ -8,7 +8,6 @@ memory, a backend whose extra is not installed) fails here instead, with one
 
 from __future__ import annotations
 
-import importlib
 import math
 import os
 from pathlib import Path
@@ -160,11 +159,12 @@ def require_module(module: str, extra: str, purpose: str, hint: str = "") -> Non
     CliError
         Naming ``pip install 'sklearn_covertreex[extra]'``.
     """
+    from ..backends import import_extra
+
     try:
-        importlib.import_module(module)
-    except ImportError:
-        raise CliError(f"{purpose} needs {module}: pip install 'sklearn_covertreex[{extra}]'"
-                       f"{hint}") from None
+        import_extra(module, extra, purpose)
+    except ImportError as exc:
+        raise CliError(one_line(exc) + hint) from None
 
 
 def require_backend(name: str) -> None:
