@@ -88,7 +88,7 @@ def _less(d1, i1, d2, i2):
     return d1 < d2 or (d1 == d2 and i1 < i2)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _heap_push(hd, hi, size, k, d, idx):
     """Max-heap on (distance, id) of capacity k; returns the new size."""
     if size < k:

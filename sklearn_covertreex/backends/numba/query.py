@@ -30,7 +30,7 @@ def _knn_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, i
     bound, not queued, or left queued when the search stops).
     """
     fk, fn, fd = front
-    size = 0
+    size = np.int64(0)  # not a literal 0: numba would compile _heap_sort for Literal[int](0) too
     d0 = _dist(metric, q, points, root)
     for t in range(id_ptr[root], id_ptr[root + 1]):
         size = _heap_push(hd, hi, size, k, d0, ids[t])
