@@ -5,28 +5,35 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from ..api import CoverTree
 from ._base import _CoverTreeBase
 from ._common import build_progress, make_runtime, query_threads
+from ._metric import check_metric_strategies, make_tree_params, resolve_metric
 from ._params import document_params
 from ._queries import KNeighborsQueryMixin, RadiusQueryMixin
 
 
 @document_params
 class CoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverTreeBase):
-    """Exact unsupervised nearest neighbours (Euclidean) on a parallel compressed cover tree.
+    """Exact unsupervised nearest neighbours on a parallel compressed cover tree.
 
-    A drop-in replacement for :class:`sklearn.neighbors.NearestNeighbors`
-    (Euclidean metric): same methods, same results up to the order of ties
-    at equal distance (here the smaller index comes first), distances in
-    float64. The fitted tree can be grown with :meth:`partial_fit` (batch
-    insertion, no rebuild).
+    A drop-in replacement for :class:`sklearn.neighbors.NearestNeighbors`,
+    for every true metric it accepts (and cosine, correlation, sqeuclidean
+    and metrics of your own): same methods, same results up to the order of
+    ties at equal distance (here the smaller index comes first), distances
+    in float64. The fitted tree can be grown with :meth:`partial_fit` (batch
+    insertion, no rebuild); :meth:`vecchia_neighbors` gives each training
+    row's nearest earlier rows.
 
     Parameters
     ----------
     %(n_neighbors)s
     %(radius)s
+    %(metric)s
+    %(p)s
+    %(metric_params)s
     %(backend)s
     %(traversal)s
     %(conflict_graph)s
@@ -41,10 +48,8 @@ class CoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverTreeBase)
     %(n_samples_fit_)s
     %(n_features_in_)s
     %(feature_names_in_)s
-    effective_metric_ : str
-        Always ``"euclidean"``.
-    effective_metric_params_ : dict
-        Always empty.
+    %(effective_metric_)s
+    %(effective_metric_params_)s
 
     Examples
     --------
@@ -56,12 +61,16 @@ class CoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverTreeBase)
     (array([[0.1, 0.9]]), array([[1, 0]]))
     """
 
-    def __init__(self, n_neighbors: int = 5, radius: float = 1.0, *, backend: str = "auto",
+    def __init__(self, n_neighbors: int = 5, radius: float = 1.0, *, metric: Any = "minkowski",
+                 p: float = 2, metric_params: dict | None = None, backend: str = "auto",
                  traversal: str = "sparse", conflict_graph: str = "segmented",
                  batch_order: str = "random", n_jobs: int | None = None,
                  random_state: Any = None, verbose: bool = False) -> None:
         self.n_neighbors = n_neighbors
         self.radius = radius
+        self.metric = metric
+        self.p = p
+        self.metric_params = metric_params
         self.backend = backend
         self.traversal = traversal
         self.conflict_graph = conflict_graph
@@ -96,10 +105,15 @@ class CoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverTreeBase)
     def _build(self, X: np.ndarray) -> dict[str, Any]:
         """The fitted state of a tree built on validated X (``self`` is not changed)."""
         runtime = make_runtime(self)
+        resolved = resolve_metric(self.metric, self.p, self.metric_params)
+        check_metric_strategies(resolved, self.conflict_graph, self.batch_order)
+        make_tree_params(resolved, X.shape[1])
         with build_progress(self.verbose, X.shape[0], "fit") as progress:
-            tree = CoverTree(runtime).fit(X, progress=progress)
+            tree = CoverTree(runtime, metric=resolved.tree_metric,
+                             metric_params=resolved.tree_params).fit(X, progress=progress)
         return {"tree_": tree, "n_samples_fit_": X.shape[0],
-                "effective_metric_": "euclidean", "effective_metric_params_": {}}
+                "effective_metric_": resolved.effective_metric,
+                "effective_metric_params_": resolved.effective_metric_params}
 
     def partial_fit(self, X: Any, y: Any = None) -> CoverTreeNeighbors:
         """Add the rows of X to the fitted tree (batch insertion, no rebuild).
@@ -150,6 +164,41 @@ class CoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverTreeBase)
             dist, ind = tree.knn_self(k)
         else:
             dist, ind = tree.knn(np.asarray(Q, dtype=np.float64), k, check_input=False)
+        if return_distance:
+            return dist, ind
+        return ind
+
+    def vecchia_neighbors(self, n_neighbors: int | None = None, *,
+                          return_distance: bool = False):
+        """Vecchia conditioning sets: each training row's k nearest earlier rows.
+
+        Row i's neighbours are the k rows ``j < i`` (training order:
+        ``fit`` rows, then each ``partial_fit``'s) nearest to it under the
+        estimator's metric, ascending, ties by the smaller index; rows with
+        fewer than k predecessors are padded with index -1 and distance inf.
+        With the Euclidean metric these are the ordered conditioning sets of
+        GpGp's ``find_ordered_nn`` and GPBoost's default; order the rows
+        first (e.g. a maximin or random order) as the Vecchia method
+        prescribes. Exact, through persistent prefix trees
+        (:meth:`sklearn_covertreex.CoverTree.vecchia`).
+
+        Parameters
+        ----------
+        n_neighbors : int, default=None
+            k (default: the constructor's ``n_neighbors``).
+        return_distance : bool, default=False
+            Also return the distances.
+
+        Returns
+        -------
+        neigh_dist : ndarray of shape (n_samples_fit, k), float64
+            Only if ``return_distance``.
+        neigh_ind : ndarray of shape (n_samples_fit, k), intp
+        """
+        check_is_fitted(self)
+        k = self._resolve_k(n_neighbors)
+        dist, ind = self._query_tree(self.n_jobs).vecchia(k)
+        ind = ind.astype(np.intp, copy=False)
         if return_distance:
             return dist, ind
         return ind
