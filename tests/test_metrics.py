@@ -374,3 +374,23 @@ def test_hypothesis_knn_exact_every_metric(name, seed, n, k):
     tree = CoverTree(metric=metric, metric_params=params).fit(X)
     tree.check()
     _assert_exact(*tree.knn(Q, k), metric_distances(X, Q, oracle, **oracle_params), k)
+
+
+def test_user_metric_classes_are_found_by_name_unless_closures():
+    from sklearn_covertreex.metrics.user import user_metric
+
+    cls = user_metric(weighted_l1).kernel_class
+    assert pickle.loads(pickle.dumps(cls)) is cls  # numba's disk cache finds it again
+
+    def scaled(c):
+        @njit
+        def dist(a, b):
+            return c * np.abs(a - b).sum()
+        return dist
+
+    one, two = user_metric(scaled(1.0)), user_metric(scaled(2.0))
+    assert one.kernel_class is not two.kernel_class
+    X = np.random.default_rng(12).normal(size=(40, 2))
+    d1 = CoverTree(metric=one).fit(X).knn(X[:3], 2)[0]
+    d2 = CoverTree(metric=two).fit(X).knn(X[:3], 2)[0]
+    np.testing.assert_allclose(d2, 2 * d1)

@@ -15,9 +15,16 @@ raises ``ValueError`` on a clear violation; it cannot prove the opposite.
 The grid conflict graph and the Hilbert batch order do not apply.
 
 Each function gets its own kernel-metric class, made here when it is first
-seen, so the kernels are compiled for it once per process (the class cannot
-be found by name in another process, so numba's on-disk cache is not reused
-for it: each new process compiles the kernels it uses again, silently).
+seen, so the kernels are compiled for it once per process. A function
+defined in a source file, without closure variables, gets a class named by
+a fingerprint of that file (path, size, modification time), its name and
+its code: numba's on-disk cache then finds the compiled kernels in the
+next process too (module ``__getattr__`` below resolves the name), and is
+invalidated when the file changes, exactly as numba's own ``cache=True``
+(which, like this, does not notice a changed global or callee elsewhere).
+Other functions (closures, lambdas typed at a prompt) get a class that
+cannot be found by name: numba then compiles the kernels anew in each
+process, silently, and leaves a few MB in its cache per process.
 The classes and compiled wrappers are kept in this module's caches for the
 life of the process: a cache of compiled code, as numba's own dispatchers
 keep, not state of any estimator.
@@ -25,7 +32,10 @@ keep, not state of any estimator.
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +54,10 @@ _BY_FUNCTION: dict[Any, UserMetric] = {}
 _BY_NAME: dict[str, UserMetric] = {}
 #: kernel-metric class -> compiled distance ``(params, a, b)``
 _COMPILED: dict[type, Any] = {}
+#: fingerprinted class name -> class (see :func:`__getattr__`)
+_CLASSES: dict[str, type] = {}
+#: Prefix of the class names found by :func:`__getattr__`.
+_STABLE = "UserRows_"
 
 #: Random triples evaluated by :meth:`UserMetric.check_sample`.
 CHECK_TRIPLES = 200
@@ -132,6 +146,43 @@ class UserMetric(Metric):
                     "needs a true metric to prune exactly")
 
 
+def _fingerprint(fn: Any) -> str | None:
+    """A stable hex digest of ``fn``'s file, name and code, or None if it has no such identity."""
+    py = getattr(fn, "py_func", fn)
+    code = getattr(py, "__code__", None)
+    if code is None or getattr(py, "__closure__", None) or py.__name__ == "<lambda>":
+        return None
+    try:
+        path = inspect.getsourcefile(py)
+        stat = os.stat(path) if path else None
+    except (OSError, TypeError):
+        return None
+    if stat is None:
+        return None
+    parts = (os.path.abspath(path), stat.st_size, stat.st_mtime_ns, py.__module__,
+             py.__qualname__, code.co_code, repr(code.co_consts), repr(code.co_names),
+             is_compiled(fn))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
+
+
+def __getattr__(name: str) -> type:
+    """Fingerprinted kernel-metric classes, by name (numba's cache unpickles them so).
+
+    A name not made in this process yet gets its class now; the metric made
+    later for the same fingerprint uses that very class.
+    """
+    if name.startswith(_STABLE):
+        return _CLASSES.setdefault(name, kernel_class(name, __name__))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _new_class(fn: Any) -> type:
+    digest = _fingerprint(fn)
+    if digest is None:  # not found by name elsewhere: compiled anew in each process
+        return kernel_class(f"UserRowsDynamic{len(_COMPILED)}", __name__)
+    return __getattr__(f"{_STABLE}{digest}")
+
+
 def user_metric(fn: Callable[..., float]) -> UserMetric:
     """The metric of ``fn(a, b) -> float`` (numba-compiled or plain Python), one per function."""
     if not callable(fn):
@@ -144,7 +195,7 @@ def user_metric(fn: Callable[..., float]) -> UserMetric:
     while name in _BY_NAME:
         n += 1
         name = f"{base}#{n}"
-    cls = kernel_class(f"UserRows{len(_BY_NAME)}", __name__)
+    cls = _new_class(fn)
     compiled = _compiled_wrapper(fn)
     metric = UserMetric(name=name, kernel_class=cls, has_coordinates=True, is_true_metric=True,
                         reference=_reference(fn), compiled=compiled, make_params=_make_params,
