@@ -103,18 +103,26 @@ def _sklearn(algorithm: str, w: MetricWorkload, X: np.ndarray, Q: np.ndarray, th
     from sklearn.neighbors import NearestNeighbors
 
     with _thread_limits(threads):
-        model = NearestNeighbors(n_neighbors=w.k, algorithm=algorithm, metric=w.metric,
-                                 metric_params=w.metric_params or None, n_jobs=threads)
-        t0 = time.perf_counter()
-        model.fit(X)
-        t1 = time.perf_counter()
-        d, i = model.kneighbors(Q)
+        params = dict(w.metric_params)
+        p = params.pop("p", 2)  # scikit-learn warns when p comes in metric_params
+        model = NearestNeighbors(n_neighbors=w.k, algorithm=algorithm, metric=w.metric, p=p,
+                                 metric_params=params or None, n_jobs=threads)
+        return _timed(model, w, X, Q, radius)
+
+
+def _timed(model: Any, w: MetricWorkload, X: np.ndarray, Q: np.ndarray,
+           radius: bool = True) -> dict[str, Any]:
+    """Fit, k-NN and (where the workload has one) radius query, each timed."""
+    t0 = time.perf_counter()
+    model.fit(X)
+    t1 = time.perf_counter()
+    d, i = model.kneighbors(Q)
+    t2 = time.perf_counter()
+    out = {"build_s": t1 - t0, "query_s": t2 - t1, "d": d, "i": i}
+    if radius and w.radius is not None:
         t2 = time.perf_counter()
-        out = {"build_s": t1 - t0, "query_s": t2 - t1, "d": d, "i": i}
-        if radius and w.radius is not None:
-            t2 = time.perf_counter()
-            rd, ri = model.radius_neighbors(Q, radius=w.radius)
-            out.update(radius_s=time.perf_counter() - t2, rd=rd, ri=ri)
+        rd, ri = model.radius_neighbors(Q, radius=w.radius)
+        out.update(radius_s=time.perf_counter() - t2, rd=rd, ri=ri)
     return out
 
 
@@ -129,17 +137,7 @@ def _covertree(w: MetricWorkload, X: np.ndarray, Q: np.ndarray, threads: int,
                                    conflict_graph=runtime.conflict_graph,
                                    batch_order=runtime.batch_order, n_jobs=threads,
                                    random_state=runtime.seed)
-        t0 = time.perf_counter()
-        model.fit(X)
-        t1 = time.perf_counter()
-        d, i = model.kneighbors(Q)
-        t2 = time.perf_counter()
-        out = {"build_s": t1 - t0, "query_s": t2 - t1, "d": d, "i": i}
-        if w.radius is not None:
-            t2 = time.perf_counter()
-            rd, ri = model.radius_neighbors(Q, radius=w.radius)
-            out.update(radius_s=time.perf_counter() - t2, rd=rd, ri=ri)
-    return out
+        return _timed(model, w, X, Q)
 
 
 def _radius_exact(rd: Any, ri: Any, ref_d: Any, ref_i: Any, tol: float) -> bool:

@@ -5,18 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
 from ..api import CoverTree
 from ._base import _CoverTreeBase
 from ._common import build_progress, make_runtime, query_threads
 from ._metric import check_metric_strategies, make_tree_params, resolve_metric
 from ._params import document_params
-from ._queries import KNeighborsQueryMixin, RadiusQueryMixin
+from ._queries import KNeighborsQueryMixin, RadiusQueryMixin, VecchiaQueryMixin
 
 
 @document_params
-class CoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverTreeBase):
+class CoverTreeNeighbors(VecchiaQueryMixin, RadiusQueryMixin, KNeighborsQueryMixin,
+                         _CoverTreeBase):
     """Exact unsupervised nearest neighbours on a parallel compressed cover tree.
 
     A drop-in replacement for :class:`sklearn.neighbors.NearestNeighbors`,
@@ -148,6 +148,8 @@ class CoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverTreeBase)
         """The fitted tree with the given thread setting (no state is stored)."""
         return self.tree_.with_runtime(self.tree_.runtime.replace(n_jobs=query_threads(n_jobs)))
 
+    _vecchia_index = _query_tree
+
     def _kneighbors(self, Q: np.ndarray | None, k: int, return_distance: bool,
                     n_jobs: int | None):
         """k-NN of validated queries ``Q`` (None: the training points, self excluded)."""
@@ -164,41 +166,6 @@ class CoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverTreeBase)
             dist, ind = tree.knn_self(k)
         else:
             dist, ind = tree.knn(np.asarray(Q, dtype=np.float64), k, check_input=False)
-        if return_distance:
-            return dist, ind
-        return ind
-
-    def vecchia_neighbors(self, n_neighbors: int | None = None, *,
-                          return_distance: bool = False):
-        """Vecchia conditioning sets: each training row's k nearest earlier rows.
-
-        Row i's neighbours are the k rows ``j < i`` (training order:
-        ``fit`` rows, then each ``partial_fit``'s) nearest to it under the
-        estimator's metric, ascending, ties by the smaller index; rows with
-        fewer than k predecessors are padded with index -1 and distance inf.
-        With the Euclidean metric these are the ordered conditioning sets of
-        GpGp's ``find_ordered_nn`` and GPBoost's default; order the rows
-        first (e.g. a maximin or random order) as the Vecchia method
-        prescribes. Exact, through persistent prefix trees
-        (:meth:`sklearn_covertreex.CoverTree.vecchia`).
-
-        Parameters
-        ----------
-        n_neighbors : int, default=None
-            k (default: the constructor's ``n_neighbors``).
-        return_distance : bool, default=False
-            Also return the distances.
-
-        Returns
-        -------
-        neigh_dist : ndarray of shape (n_samples_fit, k), float64
-            Only if ``return_distance``.
-        neigh_ind : ndarray of shape (n_samples_fit, k), intp
-        """
-        check_is_fitted(self)
-        k = self._resolve_k(n_neighbors)
-        dist, ind = self._query_tree(self.n_jobs).vecchia(k)
-        ind = ind.astype(np.intp, copy=False)
         if return_distance:
             return dist, ind
         return ind

@@ -37,6 +37,11 @@ def kernel_class(name: str, module: str) -> type:
     return namedtuple(name, ["params"], module=module)
 
 
+def width_params(n_columns: int) -> tuple[float, ...]:
+    """``(n_columns,)``: the parameters of a metric whose only parameter is the row width."""
+    return (float(n_columns),)
+
+
 def _identity_distances(d: np.ndarray, params: tuple[float, ...]) -> np.ndarray:
     return d
 

@@ -17,14 +17,10 @@ from __future__ import annotations
 import numpy as np
 
 from ._chord import euclidean_rows_metric, unit_rows
+from .base import width_params
 
 NAME = "cosine"
 CORRELATION = "correlation"
-
-
-def make_params(n_columns: int) -> tuple[float, ...]:
-    """``(n_columns,)``."""
-    return (float(n_columns),)
 
 
 def prepare_cosine(X: np.ndarray, params: tuple[float, ...]) -> np.ndarray:
@@ -48,8 +44,8 @@ def radius_to_stored(r: np.ndarray, params: tuple[float, ...]) -> np.ndarray:
     return np.sqrt(2.0 * np.maximum(np.asarray(r, dtype=np.float64), 0.0))
 
 
-METRIC = euclidean_rows_metric(NAME, make_params=make_params, prepare=prepare_cosine,
+METRIC = euclidean_rows_metric(NAME, make_params=width_params, prepare=prepare_cosine,
                                to_user=to_user, radius_to_stored=radius_to_stored)
-CORRELATION_METRIC = euclidean_rows_metric(CORRELATION, make_params=make_params,
+CORRELATION_METRIC = euclidean_rows_metric(CORRELATION, make_params=width_params,
                                            prepare=prepare_correlation, to_user=to_user,
                                            radius_to_stored=radius_to_stored)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .base import Metric, kernel_class
+from .base import Metric, kernel_class, width_params
 
 NAME = "hamming"
 
@@ -35,10 +35,5 @@ def reference(params: tuple[float, ...], a: np.ndarray, b: np.ndarray) -> np.nda
     return np.count_nonzero(a != b, axis=-1) / params[0]
 
 
-def make_params(n_columns: int) -> tuple[float, ...]:
-    """``(n_columns,)``."""
-    return (float(n_columns),)
-
-
 METRIC = Metric(name=NAME, kernel_class=HammingRows, has_coordinates=True, is_true_metric=True,
-                reference=reference, compiled=distance, make_params=make_params)
+                reference=reference, compiled=distance, make_params=width_params)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._chord import euclidean_rows_metric
+from .base import width_params
 
 NAME = "mahalanobis"
 SEUCLIDEAN = "seuclidean"
@@ -91,11 +92,6 @@ def prepare_seuclidean(X: np.ndarray, params: tuple[float, ...]) -> np.ndarray:
     return np.ascontiguousarray(X * np.asarray(params[1:], dtype=np.float64))
 
 
-def make_params_plain(n_columns: int) -> tuple[float, ...]:
-    """``(n_columns,)``."""
-    return (float(n_columns),)
-
-
 def _same(X: np.ndarray, params: tuple[float, ...]) -> np.ndarray:
     return X
 
@@ -115,6 +111,6 @@ METRIC = euclidean_rows_metric(NAME, make_params=make_params_mahalanobis,
                                prepare=prepare_mahalanobis)
 SEUCLIDEAN_METRIC = euclidean_rows_metric(SEUCLIDEAN, make_params=make_params_seuclidean,
                                           prepare=prepare_seuclidean)
-SQEUCLIDEAN_METRIC = euclidean_rows_metric(SQEUCLIDEAN, make_params=make_params_plain,
+SQEUCLIDEAN_METRIC = euclidean_rows_metric(SQEUCLIDEAN, make_params=width_params,
                                            prepare=_same, to_user=squared,
                                            radius_to_stored=root)

@@ -44,7 +44,7 @@ import numpy as np
 from numba import njit, objmode
 from numba.core.registry import CPUDispatcher
 
-from .base import Metric, kernel_class
+from .base import Metric, kernel_class, width_params
 
 PREFIX = "user:"
 
@@ -91,10 +91,6 @@ def _reference(fn: Callable[..., float]) -> Callable[..., np.ndarray]:
                         for a, b in zip(flat_a, flat_b, strict=True)], dtype=np.float64)
         return out.reshape(A.shape[:-1])
     return reference
-
-
-def _make_params(n_columns: int) -> tuple[float, ...]:
-    return (float(n_columns),)
 
 
 @dataclass(frozen=True)
@@ -198,7 +194,7 @@ def user_metric(fn: Callable[..., float]) -> UserMetric:
     cls = _new_class(fn)
     compiled = _compiled_wrapper(fn)
     metric = UserMetric(name=name, kernel_class=cls, has_coordinates=True, is_true_metric=True,
-                        reference=_reference(fn), compiled=compiled, make_params=_make_params,
+                        reference=_reference(fn), compiled=compiled, make_params=width_params,
                         fn=fn)
     _COMPILED[cls] = compiled
     _BY_FUNCTION[fn] = metric
