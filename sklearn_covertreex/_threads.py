@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 from joblib import effective_n_jobs
@@ -32,17 +33,33 @@ def resolve_n_jobs(n_jobs: int | None) -> int:
         If ``n_jobs`` is not None or a non-zero integer.
     """
     import numba
-    from threadpoolctl import threadpool_info
 
     check_n_jobs(n_jobs)
     if n_jobs is None:
         _, context_jobs = get_active_backend()
         n_jobs = -1 if context_jobs is None else context_jobs
     n = effective_n_jobs(int(n_jobs))
-    for lib in threadpool_info():
-        if lib.get("user_api") == "openmp" and lib.get("num_threads"):
-            n = min(n, int(lib["num_threads"]))
+    for lib in _openmp_libraries():
+        limit = lib.num_threads
+        if limit:
+            n = min(n, int(limit))
     return max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
+
+
+@functools.lru_cache(maxsize=1)
+def _openmp_libraries() -> tuple:
+    """threadpoolctl's controllers of the OpenMP runtimes loaded at the first call.
+
+    Finding the loaded libraries takes milliseconds (it walks every shared
+    object of the process); reading a found one's current thread count takes
+    microseconds, so single-row queries stay cheap. A
+    ``threadpool_limits(..., user_api="openmp")`` block sets the limit on
+    every runtime loaded when it starts, these included.
+    """
+    from threadpoolctl import ThreadpoolController
+
+    return tuple(lib for lib in ThreadpoolController().lib_controllers
+                 if lib.user_api == "openmp")
 
 
 def kernel_threads(n_jobs: int | None) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..runtime import Runtime
 from ..telemetry import default_artifacts_dir, new_run_id
-from . import metrics_bench, residual_bench, scaling
+from . import interop, metrics_bench, residual_bench, scaling
 from .checks import check_memory, check_output_file, knn_bytes, require_backend
 from .compare import COVERTREE, SKLEARN_METHODS, run_methods
 from .errors import CliError
@@ -62,6 +62,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e.set_defaults(handler=run_euclidean)
     scaling.add_parser(sub)
     residual_bench.add_parser(sub)
+    interop.add_parser(sub)
     metrics_bench.add_parser(sub)
 
 

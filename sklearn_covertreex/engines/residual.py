@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from .._parallel import threads
 from .._registry import Registry
 from .._threads import kernel_threads
 from ..api import CoverTree
@@ -87,9 +88,12 @@ class ResidualIndex:
     def _rt(self) -> Runtime:
         return Runtime() if self.runtime is None else self.runtime
 
+    def _points(self, X: np.ndarray) -> ResidualPoints:
+        return residual_points(self._rt(), self.model, X)
+
     def insert(self, X: np.ndarray, progress: Any = None) -> ResidualIndex:
         """A new index holding these rows followed by ``X``'s (ids continue)."""
-        new = self.model.points(X)
+        new = self._points(X)
         tree = self._engine().extend(self._rt(), self, new, progress)
         return replace(self, points=self.points.concat(new), tree=tree)
 
@@ -99,7 +103,7 @@ class ResidualIndex:
 
     def knn(self, X: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The k nearest indexed rows of every row of ``X`` (validated float64)."""
-        return self._engine().knn(self._rt(), self, self.model.points(X), k)
+        return self._engine().knn(self._rt(), self, self._points(X), k)
 
     def knn_self(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The k nearest other indexed rows of every indexed row."""
@@ -111,7 +115,7 @@ class ResidualIndex:
 
     def radius(self, X: np.ndarray, r: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Indexed rows within ``r`` of each row of ``X``, as CSR (indptr, distances, ids)."""
-        return self._engine().radius(self._rt(), self, self.model.points(X), r)
+        return self._engine().radius(self._rt(), self, self._points(X), r)
 
     def radius_self(self, r: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Other indexed rows within ``r`` of each indexed row, as CSR."""
@@ -241,6 +245,12 @@ ALGORITHMS.register("auto", lambda backend: backend.residual_brute)
 ALGORITHMS.register("brute", lambda backend: backend.residual_brute)
 ALGORITHMS.register("tree", lambda backend: "tree" if backend.provides_tree(METRIC_NAME)
                     else None)
+
+
+def residual_points(runtime: Runtime, model: ResidualModel, X: np.ndarray) -> ResidualPoints:
+    """``model.points(X)``: the residual statistics of ``X``, on the runtime's threads."""
+    with threads(kernel_threads(runtime.n_jobs)):
+        return model.points(X)
 
 
 def check_choices(algorithm: Any, backend: Any) -> None:

@@ -198,21 +198,26 @@ def _ids(block: slice) -> np.ndarray:
 
 def _run(tasks: list[Any], work: Callable[[Any, Any], None], make_state: Callable[[], Any],
          n_workers: int) -> list[Any]:
-    """Run ``work(task, state)`` over tasks on workers with one private state each."""
-    n_workers = max(1, min(n_workers, len(tasks)))
-    shares = [tasks[w::n_workers] for w in range(n_workers)]
+    """Run ``work(task, state)`` over tasks on workers with one private state each.
 
-    def worker(share: list[Any]) -> Any:
+    Workers take the next task from one shared iterator (``next`` on a list
+    iterator is atomic under the GIL), so a worker the operating system
+    slows down takes fewer tasks instead of holding back the others.
+    """
+    n_workers = max(1, min(n_workers, len(tasks)))
+    queue = iter(tasks)
+
+    def worker(_: int) -> Any:
         state = make_state()
-        for task in share:
+        for task in iter(lambda: next(queue, None), None):
             work(task, state)
         return state
 
     with threadpool_limits(1, user_api="blas"):
         if n_workers == 1:
-            return [worker(shares[0])]
+            return [worker(0)]
         with ThreadPoolExecutor(n_workers) as pool:
-            return list(pool.map(worker, shares))
+            return list(pool.map(worker, range(n_workers)))
 
 
 def _heap_result(states: list[_Heaps]) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ from sklearn.gaussian_process.kernels import Kernel
 from sklearn.utils import check_random_state
 
 from ..algo.coordinates import check_coordinates
-from ..engines.residual import build_index, check_choices
+from ..engines.residual import build_index, check_choices, residual_points
 from ..metrics import get_metric
 from ..metrics.residual import (
     INDUCING_SELECTIONS,
@@ -241,8 +241,8 @@ class ResidualCoverTreeNeighbors(VecchiaQueryMixin, RadiusQueryMixin, KNeighbors
         runtime = self._runtime(int(rng.randint(np.iinfo(np.int32).max)), self.n_jobs)
         model = ResidualModel.fit(kernel, U, float(self.jitter))
         with build_progress(self.verbose, X.shape[0], "fit") as progress:
-            index = build_index(runtime, model, model.points(X), self.algorithm, progress,
-                                self.backend)
+            index = build_index(runtime, model, residual_points(runtime, model, X), self.algorithm,
+                                progress, self.backend)
         self._set_fitted({**seen, "kernel_": kernel, "inducing_points_": model.inducing_points,
                           "index_": index, "diagnostics_": index.diagnostics,
                           "n_samples_fit_": X.shape[0]})

@@ -108,6 +108,16 @@ _RESIDUAL_RUN: Mapping[str, tuple[type, ...]] = MappingProxyType({
     "machine": (dict,),
 })
 
+_INTEROP_RUN: Mapping[str, tuple[type, ...]] = MappingProxyType({
+    "case": (str,),
+    "name": (str,),
+    "condition": (str,),
+    "seconds": _OPT_NUM,
+    "ratio": _OPT_NUM,
+    "threads": (int,),
+    "machine": (dict,),
+})
+
 
 #: Present only when pruning was counted.
 _QUERY_BATCH_OPTIONAL: Mapping[str, tuple[type, ...]] = MappingProxyType({
@@ -133,6 +143,7 @@ SCHEMAS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     "build_phase": _freeze("build_phase", _BUILD_PHASE),
     "query_batch": _freeze("query_batch", _QUERY_BATCH, _QUERY_BATCH_OPTIONAL),
     "residual_run": _freeze("residual_run", _RESIDUAL_RUN),
+    "interop_run": _freeze("interop_run", _INTEROP_RUN),
 })
 
 

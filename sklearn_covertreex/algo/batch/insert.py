@@ -153,6 +153,7 @@ def insert_points(ctx: Context, tree: TreeArrays, X: np.ndarray,
     if ctx.runtime.diagnostics:
         diagnostics = stats.data
         diagnostics["n_levels"] = int(np.unique(builder.level[: builder.n]).size)
-    out = builder.finalize(ctx, diagnostics)
+    with ctx.backend.threads(ctx.n_threads):
+        out = builder.finalize(ctx, diagnostics)
     stats.add_time("finalize", t0)
     return out

@@ -1,18 +1,16 @@
-"""The numba backend: parallel compiled kernels (default on CPU).
+"""The numba backend: compiled kernels, run in parallel on Python threads (default on CPU).
 
 Every kernel is lazily compiled with ``cache=True``, so it accepts
 read-only, float32 and Fortran-ordered arrays, is compiled once per
 signature and then reused from the on-disk cache. No kernel keeps state
-between calls. The contract is :mod:`sklearn_covertreex.backends.contract`.
+between calls. Parallel kernels release the GIL and run in chunks on
+threads of :mod:`sklearn_covertreex._parallel` (not numba's OpenMP layer:
+see there why). The contract is :mod:`sklearn_covertreex.backends.contract`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import numba
-
+from ..._parallel import threads
 from .build import (
     distances_to_point,
     find_parents,
@@ -25,17 +23,6 @@ from .conflict import conflict_cells, conflict_dense, conflict_tree, luby_mis
 from .query import knn, radius_count, radius_fill
 
 name = "numba"
-
-
-@contextmanager
-def threads(n_threads: int) -> Iterator[None]:
-    """Run the enclosed kernels on ``n_threads`` numba threads (resolved by the caller)."""
-    previous = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS)))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
 
 
 __all__ = [

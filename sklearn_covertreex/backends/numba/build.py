@@ -1,16 +1,27 @@
-"""Construction kernels (numba): traversal, parents, radii, point and pair distances."""
+"""Construction kernels (numba): traversal, parents, radii, point and pair distances.
+
+The parallel ones are Python functions that allocate the outputs and run a
+GIL-free compiled range kernel over chunks of the rows
+(:func:`sklearn_covertreex._parallel.for_chunks`).
+"""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
+from ..._parallel import for_chunks
 from ..contract import PRUNE_RTOL
 from ..contract import ceil_log2 as _ceil_log2_py
 from .distance import _dist, _row_dist, check_width
 from .heaps import _fgrow, _fpop, _fpush, _grow, _new_frontier
+
+#: Fewest points per chunk of a per-point tree search.
+SEARCH_GRAIN = 64
+#: Fewest distances per chunk of a plain distance loop.
+DISTANCE_GRAIN = 8192
 
 #: :func:`sklearn_covertreex.backends.contract.ceil_log2`, compiled.
 ceil_log2 = njit(cache=True)(_ceil_log2_py)
@@ -148,7 +159,21 @@ def _covering_search(metric, points, level, radius, parent_dist, child_ptr, chil
     return best, bestd, -1, (fk, fn, fd)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
+def _traverse_range(metric, points, level, radius, parent_dist, child_ptr, children, root, X,
+                    out_level, out_parent, out_dup, lo, hi):
+    front = _new_frontier()
+    for i in range(lo, hi):
+        best, bestd, dup, front = _covering_search(metric,
+            points, level, radius, parent_dist, child_ptr, children, root, X[i], front
+        )
+        if dup >= 0:
+            out_dup[i] = dup
+        else:
+            out_parent[i] = best
+            out_level[i] = ceil_log2(bestd) - 1
+
+
 def traverse_sparse(metric, points, level, radius, parent_dist, child_ptr, children, root, X):
     """For each row of X: insertion level, parent node and duplicate node (-1 if none).
 
@@ -162,19 +187,9 @@ def traverse_sparse(metric, points, level, radius, parent_dist, child_ptr, child
     out_level = np.zeros(n, np.int64)
     out_parent = np.full(n, -1, np.int64)
     out_dup = np.full(n, -1, np.int64)
-    chunk = 64
-    nchunks = (n + chunk - 1) // chunk
-    for ci in prange(nchunks):
-        front = _new_frontier()
-        for i in range(ci * chunk, min(n, (ci + 1) * chunk)):
-            best, bestd, dup, front = _covering_search(metric,
-                points, level, radius, parent_dist, child_ptr, children, root, X[i], front
-            )
-            if dup >= 0:
-                out_dup[i] = dup
-            else:
-                out_parent[i] = best
-                out_level[i] = ceil_log2(bestd) - 1
+    for_chunks(_traverse_range, n, (metric, points, level, radius, parent_dist, child_ptr,
+                                    children, root, X, out_level, out_parent, out_dup),
+               grain=SEARCH_GRAIN)
     return out_level, out_parent, out_dup
 
 
@@ -191,19 +206,11 @@ def update_radii(metric, points, parent, radius, nodes):
             a = parent[a]
 
 
-@njit(cache=True, parallel=True)
-def find_parents(metric, points, level, child_ptr, children, root, X, target, eligible):
-    """For each row i of X: the nearest eligible node in C_target[i] within 2^target[i].
-
-    Returns -1 where there is none. Non-eligible nodes are still used to
-    navigate (they keep the old tree's geometry).
-    """
-    check_width(metric, points.shape[1])
-    check_width(metric, X.shape[1])
-    n = X.shape[0]
-    out = np.full(n, -1, np.int64)
-    for i in prange(n):
-        qn, qd, qc, bn, bd, bc = _new_bufs()
+@njit(cache=True, nogil=True)
+def _find_parents_range(metric, points, level, child_ptr, children, root, X, target, eligible,
+                        out, lo, hi):
+    qn, qd, qc, bn, bd, bc = _new_bufs()
+    for i in range(lo, hi):
         x = X[i]
         t = target[i]
         qn[0] = root
@@ -223,30 +230,50 @@ def find_parents(metric, points, level, child_ptr, children, root, X, target, el
         par, m = _nearest(qn, qd, nq, eligible)
         if par >= 0 and m <= math.ldexp(1.0, t):
             out[i] = par
+
+
+def find_parents(metric, points, level, child_ptr, children, root, X, target, eligible):
+    """For each row i of X: the nearest eligible node in C_target[i] within 2^target[i].
+
+    Returns -1 where there is none. Non-eligible nodes are still used to
+    navigate (they keep the old tree's geometry).
+    """
+    check_width(metric, points.shape[1])
+    check_width(metric, X.shape[1])
+    out = np.full(X.shape[0], -1, np.int64)
+    for_chunks(_find_parents_range, X.shape[0], (metric, points, level, child_ptr, children, root,
+                                                 X, target, eligible, out), grain=SEARCH_GRAIN)
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
+def _pair_distances_range(metric, A, ia, B, ib, out, lo, hi):
+    for t in range(lo, hi):
+        out[t] = _row_dist(metric, A, ia[t], B, ib[t])
+
+
 def pair_distances(metric, A, ia, B, ib):
     """Distances between rows ``A[ia[t]]`` and ``B[ib[t]]``."""
     check_width(metric, A.shape[1])
     check_width(metric, B.shape[1])
-    n = ia.shape[0]
-    out = np.empty(n, np.float64)
-    for t in prange(n):
-        out[t] = _row_dist(metric, A, ia[t], B, ib[t])
+    out = np.empty(ia.shape[0], np.float64)
+    for_chunks(_pair_distances_range, ia.shape[0], (metric, A, ia, B, ib, out),
+               grain=DISTANCE_GRAIN)
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
+def _distances_to_point_range(metric, A, x, out, lo, hi):
+    for t in range(lo, hi):
+        out[t] = _dist(metric, x, A, t)
+
+
 def distances_to_point(metric, A, x):
     """Distances from x to every row of A."""
     check_width(metric, A.shape[1])
     check_width(metric, x.shape[0])
-    n = A.shape[0]
-    out = np.empty(n, np.float64)
-    for t in prange(n):
-        out[t] = _dist(metric, x, A, t)
+    out = np.empty(A.shape[0], np.float64)
+    for_chunks(_distances_to_point_range, A.shape[0], (metric, A, x, out), grain=DISTANCE_GRAIN)
     return out
 
 

@@ -1,15 +1,26 @@
-"""Conflict-graph and maximal-independent-set kernels (numba)."""
+"""Conflict-graph and maximal-independent-set kernels (numba).
+
+Each conflict graph is found in two passes over the sources, both GIL-free
+compiled range kernels run over chunks (:func:`sklearn_covertreex._parallel.for_chunks`): one
+counts each source's pairs, one writes them at the counts' offsets.
+"""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
+from ..._parallel import for_chunks
 from ..contract import CELL_CLAMP, CELL_RTOL, PRUNE_RTOL
 from .distance import _dist, _row_dist, check_width
 from .heaps import _grow
+
+#: Fewest sources per chunk of an all-pairs scan.
+PAIR_GRAIN = 16
+#: Fewest sources per chunk of a grid or tree probe.
+PROBE_GRAIN = 64
 
 
 @njit(cache=True)
@@ -17,30 +28,42 @@ def _conflict_scale(lev_i, lev_j):
     return math.ldexp(1.0, min(lev_i, lev_j))
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
+def _dense_range(metric, X, lev, offsets, ei, ej, counts, lo, hi):
+    """Conflicts of rows lo:hi with the later rows: counted, or written at offsets."""
+    n = X.shape[0]
+    fill = ei.shape[0] > 0
+    for i in range(lo, hi):
+        c = 0
+        for j in range(i + 1, n):
+            if _row_dist(metric, X, i, X, j) <= _conflict_scale(lev[i], lev[j]):
+                if fill:
+                    ei[offsets[i] + c] = i
+                    ej[offsets[i] + c] = j
+                c += 1
+        counts[i] = c
+
+
 def conflict_dense(metric, X, lev):
     """All pairs i < j with d(X[i], X[j]) <= 2^min(lev[i], lev[j])."""
     check_width(metric, X.shape[1])
     n = X.shape[0]
     counts = np.zeros(n, np.int64)
-    for i in prange(n):
-        c = 0
-        for j in range(i + 1, n):
-            if _row_dist(metric, X, i, X, j) <= _conflict_scale(lev[i], lev[j]):
-                c += 1
-        counts[i] = c
-    offsets = np.zeros(n + 1, np.int64)
-    offsets[1:] = np.cumsum(counts)
+    empty = np.empty(0, np.int64)
+    for_chunks(_dense_range, n, (metric, X, lev, empty, empty, empty, counts), grain=PAIR_GRAIN)
+    offsets = _offsets(counts)
     ei = np.empty(offsets[-1], np.int64)
     ej = np.empty(offsets[-1], np.int64)
-    for i in prange(n):
-        k = offsets[i]
-        for j in range(i + 1, n):
-            if _row_dist(metric, X, i, X, j) <= _conflict_scale(lev[i], lev[j]):
-                ei[k] = i
-                ej[k] = j
-                k += 1
+    if offsets[-1] > 0:
+        for_chunks(_dense_range, n, (metric, X, lev, offsets, ei, ej, counts), grain=PAIR_GRAIN)
     return ei, ej
+
+
+def _offsets(counts):
+    """CSR offsets of per-row pair counts."""
+    offsets = np.zeros(counts.shape[0] + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return offsets
 
 
 @njit(cache=True, inline="always")
@@ -59,13 +82,18 @@ def _hash_cells(cells):
 
 
 @njit(cache=True)
-def _cell_tables(lev, Y, levels):
-    """Per level a: hashes of the cells (side 2^a) of points with level >= a, sorted."""
+def _cell_hashes(lev, Y, levels):
+    """Per level a: hashes of the cells (side 2^a) of the points with level >= a.
+
+    Returns (hashes, point of each hash, table offsets per level), unsorted.
+    """
     n = Y.shape[0]
     k = Y.shape[1]
     total = 0
     for a in levels:
-        total += np.sum(lev >= a)
+        for i in range(n):
+            if lev[i] >= a:
+                total += 1
     sh = np.empty(total, np.uint64)
     st = np.empty(total, np.int64)
     table_ptr = np.zeros(levels.shape[0] + 1, np.int64)
@@ -74,7 +102,6 @@ def _cell_tables(lev, Y, levels):
     for li in range(levels.shape[0]):
         a = levels[li]
         side = math.ldexp(1.0, a)
-        start = pos
         for i in range(n):
             if lev[i] >= a:
                 for t in range(k):
@@ -82,11 +109,20 @@ def _cell_tables(lev, Y, levels):
                 sh[pos] = _hash_cells(cells)
                 st[pos] = i
                 pos += 1
-        order = np.argsort(sh[start:pos])
-        sh[start:pos] = sh[start:pos][order]
-        st[start:pos] = st[start:pos][order]
         table_ptr[li + 1] = pos
     return sh, st, table_ptr
+
+
+def _cell_tables(lev, Y):
+    """Per level of ``lev``: the cell hashes of its table sorted, and each point's table.
+
+    Sorting runs in numpy: numba's sorts take seconds to compile.
+    """
+    levels = np.unique(lev)
+    sh, st, table_ptr = _cell_hashes(lev, Y, levels)
+    table = np.repeat(np.arange(levels.shape[0]), np.diff(table_ptr))
+    order = np.lexsort((sh, table))
+    return sh[order], st[order], table_ptr, np.searchsorted(levels, lev)
 
 
 @njit(cache=True, inline="always")
@@ -136,7 +172,21 @@ def _probe(metric, X, lev, Y, y_rtol, i, sh, st, lo0, hi0, ei, ej, at, fill):
     return c
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
+def _cells_range(metric, X, lev, Y, y_rtol, sh, st, table_ptr, level_index, offsets, ei, ej,
+                 counts, lo, hi):
+    """Grid conflicts of sources lo:hi: counted (``ei`` empty), or written at offsets."""
+    fill = ei.shape[0] > 0
+    for i in range(lo, hi):
+        if fill and counts[i] == 0:
+            continue
+        li = level_index[i]
+        c = _probe(metric, X, lev, Y, y_rtol, i, sh, st, table_ptr[li], table_ptr[li + 1], ei, ej,
+                   offsets[i] if fill else 0, fill)
+        if not fill:
+            counts[i] = c
+
+
 def conflict_cells(metric, X, lev, Y, y_rtol):
     """Conflict pairs found through a grid over an embedding Y of the points.
 
@@ -152,26 +202,16 @@ def conflict_cells(metric, X, lev, Y, y_rtol):
     """
     check_width(metric, X.shape[1])
     n = X.shape[0]
-    levels = np.unique(lev)
-    sh, st, table_ptr = _cell_tables(lev, Y, levels)
-    level_index = np.searchsorted(levels, lev)
+    sh, st, table_ptr, level_index = _cell_tables(lev, Y)
     counts = np.zeros(n, np.int64)
-    dummy = np.empty(0, np.int64)
-    for i in prange(n):
-        li = level_index[i]
-        counts[i] = _probe(metric, X, lev, Y, y_rtol, i, sh, st, table_ptr[li], table_ptr[li + 1],
-                           dummy, dummy, 0, False)
-    offs = np.zeros(n + 1, np.int64)
-    offs[1:] = np.cumsum(counts)
-    ei = np.empty(offs[-1], np.int64)
-    ej = np.empty(offs[-1], np.int64)
-    for i in prange(n):
-        if counts[i] == 0:
-            continue
-        li = level_index[i]
-        _probe(metric, X, lev, Y, y_rtol, i, sh, st, table_ptr[li], table_ptr[li + 1], ei, ej,
-               offs[i],
-               True)
+    empty = np.empty(0, np.int64)
+    args = (metric, X, lev, Y, float(y_rtol), sh, st, table_ptr, level_index)
+    for_chunks(_cells_range, n, (*args, empty, empty, empty, counts), grain=PROBE_GRAIN)
+    offsets = _offsets(counts)
+    ei = np.empty(offsets[-1], np.int64)
+    ej = np.empty(offsets[-1], np.int64)
+    if offsets[-1] > 0:
+        for_chunks(_cells_range, n, (*args, offsets, ei, ej, counts), grain=PROBE_GRAIN)
     return ei, ej
 
 
@@ -244,7 +284,22 @@ def _tree_probe(metric, points, child_ptr, children, root, X, lev, att_ptr, att_
     return c, stack
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
+def _tree_range(metric, points, child_ptr, children, root, X, lev, att_ptr, att_idx, bradius,
+                offsets, ei, ej, counts, lo, hi):
+    """Tree conflicts of batch points lo:hi: counted (``ei`` empty), or written at offsets."""
+    fill = ei.shape[0] > 0
+    stack = np.empty(64, np.int64)
+    for x in range(lo, hi):
+        if fill and counts[x] == 0:
+            continue
+        cnt, stack = _tree_probe(metric, points, child_ptr, children, root, X, lev, att_ptr,
+                                 att_idx, bradius, x, stack, ei, ej,
+                                 offsets[x] if fill else 0, fill)
+        if not fill:
+            counts[x] = cnt
+
+
 def conflict_tree(metric, points, parent, child_ptr, children, root, X, lev, par):
     """Conflict pairs found by searching the tree the batch is about to join.
 
@@ -258,25 +313,14 @@ def conflict_tree(metric, points, parent, child_ptr, children, root, X, lev, par
     b = X.shape[0]
     att_ptr, att_idx, bradius = batch_radii(metric, points, parent, X, par)
     counts = np.zeros(b, np.int64)
-    dummy = np.empty(0, np.int64)
-    chunk = 64
-    nchunks = (b + chunk - 1) // chunk
-    for ci in prange(nchunks):
-        stack = np.empty(64, np.int64)
-        for x in range(ci * chunk, min(b, (ci + 1) * chunk)):
-            cnt, stack = _tree_probe(metric, points, child_ptr, children, root, X, lev, att_ptr,
-                                     att_idx, bradius, x, stack, dummy, dummy, 0, False)
-            counts[x] = cnt
-    offs = np.zeros(b + 1, np.int64)
-    offs[1:] = np.cumsum(counts)
-    ei = np.empty(offs[-1], np.int64)
-    ej = np.empty(offs[-1], np.int64)
-    for ci in prange(nchunks):
-        stack = np.empty(64, np.int64)
-        for x in range(ci * chunk, min(b, (ci + 1) * chunk)):
-            if counts[x] > 0:
-                _, stack = _tree_probe(metric, points, child_ptr, children, root, X, lev, att_ptr,
-                                       att_idx, bradius, x, stack, ei, ej, offs[x], True)
+    empty = np.empty(0, np.int64)
+    args = (metric, points, child_ptr, children, root, X, lev, att_ptr, att_idx, bradius)
+    for_chunks(_tree_range, b, (*args, empty, empty, empty, counts), grain=PROBE_GRAIN)
+    offsets = _offsets(counts)
+    ei = np.empty(offsets[-1], np.int64)
+    ej = np.empty(offsets[-1], np.int64)
+    if offsets[-1] > 0:
+        for_chunks(_tree_range, b, (*args, offsets, ei, ej, counts), grain=PROBE_GRAIN)
     return ei, ej
 
 

@@ -1,13 +1,22 @@
-"""Query kernels (numba): exact best-first k-NN and radius search, parallel over queries."""
+"""Query kernels (numba): exact best-first k-NN and radius search, parallel over queries.
+
+The public kernels are plain Python functions that allocate the outputs and
+run a GIL-free compiled range kernel over chunks of the queries
+(:func:`sklearn_covertreex._parallel.for_chunks`).
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
+from ..._parallel import for_chunks
 from ..contract import PRUNE_RTOL
 from .distance import _dist, check_width
 from .heaps import _fgrow, _fpop, _fpush, _grow, _heap_push, _heap_sort, _new_frontier
+
+#: Fewest queries per chunk (a chunk reuses one search frontier).
+QUERY_GRAIN = 32
 
 
 @njit(cache=True)
@@ -21,7 +30,7 @@ def _knn_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, i
     bound, not queued, or left queued when the search stops).
     """
     fk, fn, fd = front
-    size = 0
+    size = np.int64(0)  # not a literal 0: numba would compile _heap_sort for Literal[int](0) too
     d0 = _dist(metric, q, points, root)
     for t in range(id_ptr[root], id_ptr[root + 1]):
         size = _heap_push(hd, hi, size, k, d0, ids[t])
@@ -62,7 +71,20 @@ def _knn_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, i
     return n_dist, n_pruned, (fk, fn, fd)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
+def _knn_range(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, k,
+               out_d, out_i, evals, pruned, lo, hi):
+    """k-NN of the queries ``Q[lo:hi]`` into the rows ``lo:hi`` of the outputs."""
+    front = _new_frontier()
+    for i in range(lo, hi):
+        ne, npr, front = _knn_one(metric,
+            points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[i], k,
+            out_d[i], out_i[i], front,
+        )
+        evals[i] = ne
+        pruned[i] = npr
+
+
 def knn(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, k):
     """Exact k nearest neighbours of every row of Q.
 
@@ -76,17 +98,8 @@ def knn(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, r
     out_i = np.full((nq, k), -1, np.int64)
     evals = np.zeros(nq, np.int64)
     pruned = np.zeros(nq, np.int64)
-    chunk = 32
-    nchunks = (nq + chunk - 1) // chunk
-    for ci in prange(nchunks):
-        front = _new_frontier()
-        for i in range(ci * chunk, min(nq, (ci + 1) * chunk)):
-            ne, npr, front = _knn_one(metric,
-                points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[i], k,
-                out_d[i], out_i[i], front,
-            )
-            evals[i] = ne
-            pruned[i] = npr
+    for_chunks(_knn_range, nq, (metric, points, radius, parent_dist, child_ptr, children, id_ptr,
+                                ids, root, Q, k, out_d, out_i, evals, pruned), grain=QUERY_GRAIN)
     return out_d, out_i, evals, pruned
 
 
@@ -137,42 +150,53 @@ def _radius_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr
     return count, (sn, sd)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
+def _radius_count_range(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids,
+                        root, Q, r, counts, lo, hi):
+    empty_d = np.empty(0, np.float64)
+    empty_i = np.empty(0, np.int64)
+    st = (np.empty(64, np.int64), np.empty(64, np.float64))
+    for i in range(lo, hi):
+        counts[i], st = _radius_one(metric,
+            points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[i], r[i],
+            empty_d, empty_i, st,
+        )
+
+
 def radius_count(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r):
     """Number of ids within r[i] of each row Q[i]."""
     check_width(metric, points.shape[1])
     check_width(metric, Q.shape[1])
-    nq = Q.shape[0]
-    counts = np.zeros(nq, np.int64)
-    empty_d = np.empty(0, np.float64)
-    empty_i = np.empty(0, np.int64)
-    for i in prange(nq):
-        st = (np.empty(64, np.int64), np.empty(64, np.float64))
-        c, st = _radius_one(metric,
-            points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[i], r[i],
-            empty_d, empty_i, st,
-        )
-        counts[i] = c
+    counts = np.zeros(Q.shape[0], np.int64)
+    for_chunks(_radius_count_range, Q.shape[0], (metric, points, radius, parent_dist, child_ptr,
+                                                 children, id_ptr, ids, root, Q, r, counts),
+               grain=QUERY_GRAIN)
     return counts
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
+def _radius_fill_range(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids,
+                       root, Q, r, offsets, out_d, out_i, lo, hi):
+    st = (np.empty(64, np.int64), np.empty(64, np.float64))
+    for i in range(lo, hi):
+        a = offsets[i]
+        b = offsets[i + 1]
+        if b == a:
+            continue
+        _, st = _radius_one(metric,
+            points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[i], r[i],
+            out_d[a:b], out_i[a:b], st,
+        )
+
+
 def radius_fill(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r,
                 offsets):
     """Distances and ids within r[i] of each Q[i], written at offsets[i]."""
     check_width(metric, points.shape[1])
     check_width(metric, Q.shape[1])
-    nq = Q.shape[0]
     out_d = np.empty(offsets[-1], np.float64)
     out_i = np.empty(offsets[-1], np.int64)
-    for i in prange(nq):
-        st = (np.empty(64, np.int64), np.empty(64, np.float64))
-        lo = offsets[i]
-        hi = offsets[i + 1]
-        if hi == lo:
-            continue
-        _radius_one(metric,
-            points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[i], r[i],
-            out_d[lo:hi], out_i[lo:hi], st,
-        )
+    for_chunks(_radius_fill_range, Q.shape[0], (metric, points, radius, parent_dist, child_ptr,
+                                                children, id_ptr, ids, root, Q, r, offsets, out_d,
+                                                out_i), grain=QUERY_GRAIN)
     return out_d, out_i

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.cluster import kmeans_plusplus
 
 from ..._registry import Registry
 
@@ -15,6 +14,8 @@ def random_selection(X: np.ndarray, m: int, rng: np.random.RandomState) -> np.nd
 
 def kmeanspp_selection(X: np.ndarray, m: int, rng: np.random.RandomState) -> np.ndarray:
     """Row indices chosen by k-means++ seeding (spread-out rows of X)."""
+    from sklearn.cluster import kmeans_plusplus  # here, not at import: slow to import
+
     _, idx = kmeans_plusplus(X, n_clusters=m, random_state=rng)
     return np.asarray(idx, dtype=np.intp)
 

@@ -14,9 +14,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Kernel, Matern, Product
 
+from ..._parallel import for_chunks
 from .correlation import KIND_MATERN12, KIND_MATERN32, KIND_MATERN52, KIND_RBF, correlation
 
 _MATERN_KINDS = {0.5: KIND_MATERN12, 1.5: KIND_MATERN32, 2.5: KIND_MATERN52}
@@ -93,16 +94,21 @@ def parse_fast_kernel(kernel: Kernel, n_features: int) -> FastKernel | None:
     return FastKernel(kind, variance, scale)
 
 
-@njit(cache=True, parallel=True)
-def _cross(kind, variance, A, B):
-    out = np.empty((A.shape[0], B.shape[0]))
-    for i in prange(A.shape[0]):
+@njit(cache=True, nogil=True)
+def _cross_range(kind, variance, A, B, out, lo, hi):
+    for i in range(lo, hi):
         for j in range(B.shape[0]):
             s = 0.0
             for t in range(A.shape[1]):
                 diff = A[i, t] - B[j, t]
                 s += diff * diff
             out[i, j] = variance * correlation(kind, s)
+
+
+def _cross(kind, variance, A, B):
+    out = np.empty((A.shape[0], B.shape[0]))
+    for_chunks(_cross_range, A.shape[0], (kind, variance, A, B, out),
+               grain=max(1, 8192 // max(1, B.shape[0])))
     return out
 
 
