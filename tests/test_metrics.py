@@ -396,3 +396,18 @@ def test_user_metric_classes_are_found_by_name_unless_closures():
     X = np.random.default_rng(12).normal(size=(5, 2))
     np.testing.assert_allclose(one.reference((2.0,), X, X[::-1]) * 2,
                                two.reference((2.0,), X, X[::-1]))
+
+
+def test_bench_metrics_tiny(tmp_path, capsys):
+    import json
+
+    from sklearn_covertreex.cli import main
+
+    out = tmp_path / "rows.json"
+    argv = ["bench", "metrics", "--workload", "manhattan", "haversine", "cosine", "--n", "600",
+            "--brute-queries", "20", "--json", str(out)]
+    assert main(argv) == 0
+    rows = json.loads(out.read_text())
+    assert [r["workload"] for r in rows] == ["manhattan", "haversine", "cosine"]
+    assert all(r["exact"] for r in rows) and rows[1]["radius_exact"]
+    assert "query" in capsys.readouterr().out
