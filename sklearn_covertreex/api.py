@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from .backends import get_backend, require_tree
 from .core.invariants import check_invariants
 from .core.tree import TreeArrays
 from .metrics import get_metric
+from .metrics.base import Metric
 from .runtime import Runtime
 
 __all__ = ["CoverTree", "QueryDiagnostics", "merge_knn"]
@@ -74,12 +76,19 @@ class CoverTree:
     ----------
     runtime : Runtime, optional
         Backend and strategy choices; defaults to ``Runtime()``.
-    metric : str, default="euclidean"
-        A name registered in :data:`sklearn_covertreex.metrics.METRICS`;
-        the backend must have tree kernels for it.
+    metric : str or Metric, default="euclidean"
+        A name registered in :data:`sklearn_covertreex.metrics.METRICS` (or
+        one of its :data:`~sklearn_covertreex.metrics.ALIASES`), or a user
+        metric from :func:`sklearn_covertreex.metrics.user.user_metric`; the
+        backend must have tree kernels for it. ``fit``, ``insert`` and the
+        queries take rows as the user gives them (the metric's ``prepare``
+        makes the stored rows) and report distances as the metric defines
+        them (``to_user``; e.g. ``1 - cos`` for ``"cosine"``); radii are in
+        the same units. :meth:`fitted_rows` returns the stored rows.
     metric_params : dict, optional
-        Keyword arguments of the metric's ``make_params`` (for
-        ``"residual_correlation"``: ``kind`` and ``n_features``, see
+        Keyword arguments of the metric's ``make_params`` (``"minkowski"``:
+        ``p``, ``w``; ``"seuclidean"``: ``V``; ``"mahalanobis"``: ``VI`` or
+        ``V``; ``"residual_correlation"``: ``kind`` and ``n_features``, see
         :meth:`~sklearn_covertreex.metrics.residual.ResidualModel.metric_params`).
 
     Examples
@@ -93,43 +102,82 @@ class CoverTree:
     [0, 1, 2, 3, 4]
     """
 
-    def __init__(self, runtime: Runtime | None = None, *, metric: str = "euclidean",
+    def __init__(self, runtime: Runtime | None = None, *, metric: str | Metric = "euclidean",
                  metric_params: dict[str, Any] | None = None,
                  _arrays: TreeArrays | None = None, _n_features: int | None = None) -> None:
         self.runtime = (Runtime() if runtime is None else runtime).validate()
-        self.metric = get_metric(metric).name
+        found = metric if isinstance(metric, Metric) else get_metric(metric)
+        self.metric = found.name
+        # a metric of the user's own travels with the tree (it pickles as its
+        # function); registered metrics are found by name
+        self._user_metric = found if isinstance(metric, Metric) and \
+            found.name.startswith("user:") else None
         self.metric_params = dict(metric_params or {})
         require_tree(self.runtime.backend, self.metric)
         if _arrays is not None and _arrays.metric != self.metric:
             raise ValueError(f"a {_arrays.metric!r} tree cannot be used as a {self.metric!r} tree")
         self._arrays = _arrays
-        self._n_features = _n_features if _arrays is None else _arrays.n_features
+        if _n_features is None and _arrays is not None:
+            _n_features = _arrays.n_features
+        self._n_features = _n_features
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # trees pickled before metrics were a parameter were Euclidean
         state.setdefault("metric", "euclidean")
         state.setdefault("metric_params", {})
+        state.setdefault("_user_metric", None)
+        user = state["_user_metric"]
+        if user is not None and user.name != state["metric"]:
+            # the function's metric got another name in this process
+            state["metric"] = user.name
+            if state.get("_arrays") is not None:
+                state["_arrays"] = dataclasses.replace(state["_arrays"], metric=user.name)
         self.__dict__.update(state)
+
+    @property
+    def metric_object(self) -> Metric:
+        """The :class:`~sklearn_covertreex.metrics.base.Metric` of the tree."""
+        return self._user_metric if self._user_metric is not None else get_metric(self.metric)
 
     # ------------------------------------------------------------------ helpers
     def _make_params(self, n_columns: int) -> tuple[float, ...]:
         """The metric's parameter vector for new rows of ``n_columns`` entries."""
-        return get_metric(self.metric).make_params(n_columns, **self.metric_params)
+        return self.metric_object.make_params(n_columns, **self.metric_params)
 
     def _ctx(self, params: tuple[float, ...] | None = None) -> Context:
         """Kernels, metric, parameters (default: the fitted tree's) and resolved threads."""
         params = self.arrays.metric_params if params is None else params
-        return Context(get_backend(self.runtime.backend, self.metric), get_metric(self.metric),
+        return Context(get_backend(self.runtime.backend, self.metric), self.metric_object,
                        params, self.runtime, kernel_threads(self.runtime.n_jobs))
 
-    def _new(self, arrays: TreeArrays) -> CoverTree:
-        return CoverTree(self.runtime, metric=self.metric, metric_params=self.metric_params,
-                         _arrays=arrays)
+    def _metric_arg(self) -> str | Metric:
+        return self.metric if self._user_metric is None else self._user_metric
+
+    def _new(self, arrays: TreeArrays, n_features: int | None = None) -> CoverTree:
+        return CoverTree(self.runtime, metric=self._metric_arg(),
+                         metric_params=self.metric_params, _arrays=arrays,
+                         _n_features=self._n_features if n_features is None else n_features)
 
     def with_runtime(self, runtime: Runtime) -> CoverTree:
         """The same tree (arrays shared, nothing copied) under other runtime choices."""
-        return CoverTree(runtime, metric=self.metric, metric_params=self.metric_params,
+        return CoverTree(runtime, metric=self._metric_arg(), metric_params=self.metric_params,
                          _arrays=self._arrays, _n_features=self._n_features)
+
+    def _prepare(self, X: np.ndarray, params: tuple[float, ...] | None = None) -> np.ndarray:
+        """User rows -> stored rows (the metric's ``prepare``; C-ordered float64)."""
+        params = self.arrays.metric_params if params is None else params
+        rows = self.metric_object.prepare(X, params)
+        return np.ascontiguousarray(rows, dtype=np.float64)
+
+    def _to_user(self, d: np.ndarray) -> np.ndarray:
+        """Stored-row distances -> reported distances (padding ``inf`` kept)."""
+        metric = self.metric_object
+        if not metric.converts_distances:
+            return d
+        out = np.array(d, dtype=np.float64, copy=True)
+        finite = np.isfinite(out)
+        out[finite] = metric.to_user(out[finite], self.arrays.metric_params)
+        return out
 
     @property
     def arrays(self) -> TreeArrays:
@@ -180,8 +228,12 @@ class CoverTree:
         if ids is not None:
             ids = check_ids(ids, X.shape[0])
         ctx = self._ctx(self._make_params(X.shape[1]))
+        check_sample = getattr(ctx.metric, "check_sample", None)
+        if check_sample is not None:  # a metric of the user's own: is it plausibly one?
+            check_sample(X, self.runtime.seed)
+        rows = self._prepare(X, ctx.params)
         base = empty_tree(self.metric, ctx.params)
-        return self._new(insert_points(ctx, base, X, ids, progress=progress))
+        return self._new(insert_points(ctx, base, rows, ids, progress=progress), X.shape[1])
 
     def insert(self, X: Any, *, progress: Callable[[int], object] | None = None) -> CoverTree:
         """Return a new tree with the rows of ``X`` added (batch insertion).
@@ -192,7 +244,8 @@ class CoverTree:
         X = check_points(X, n_features=self._n_features)
         if self._arrays is None:
             return self.fit(X, progress=progress)
-        return self._new(insert_points(self._ctx(), self._arrays, X, progress=progress))
+        return self._new(insert_points(self._ctx(), self._arrays, self._prepare(X),
+                                       progress=progress))
 
     def delete(self, ids: Any) -> CoverTree:
         """Return a new tree without the given dataset ids.
@@ -249,7 +302,8 @@ class CoverTree:
             evaluations and pruned nodes per query).
         check_input : bool, default=True
             Validate ``Q``; pass False only for a C-ordered finite float64
-            array of the right width that the caller has already checked.
+            array of the right width that the caller has already checked
+            (the metric's ``prepare`` is applied either way).
 
         Returns
         -------
@@ -262,7 +316,8 @@ class CoverTree:
         Q = self._check_query(Q, check_input)
         k = self._check_k(k, self.n_points)
         t0 = time.perf_counter()
-        d, i, evaluations, pruned = knn_query(self._ctx(), self.arrays, Q, k)
+        d, i, evaluations, pruned = knn_query(self._ctx(), self.arrays, self._prepare(Q), k)
+        d = self._to_user(d)
         seconds = time.perf_counter() - t0
         i = i.astype(np.intp, copy=False)
         if return_diagnostics:
@@ -270,7 +325,7 @@ class CoverTree:
         return d, i
 
     def fitted_rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """The live ids (ascending) and their stored rows."""
+        """The live ids (ascending) and their stored rows (after the metric's ``prepare``)."""
         ids = self.arrays.live_ids()
         return ids, np.ascontiguousarray(self.arrays.points[self.arrays.node_of_id()[ids]])
 
@@ -288,8 +343,9 @@ class CoverTree:
         """
         k = self._check_k(k, self.n_points - 1)
         ids, rows = self.fitted_rows()
-        d, i = self.knn(rows, k + 1, check_input=False)
-        return drop_self_knn(d, i, ids)
+        d, i, _, _ = knn_query(self._ctx(), self.arrays, rows, k + 1)
+        d, i = drop_self_knn(self._to_user(d), i.astype(np.intp, copy=False), ids)
+        return d, i
 
     def radius(self, Q: Any, r: Any, *,
                check_input: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -306,13 +362,38 @@ class CoverTree:
         """
         Q = self._check_query(Q, check_input)
         r = check_radius(r, Q.shape[0])
-        indptr, d, i = radius_query(self._ctx(), self.arrays, Q, r)
+        return self._radius_rows(self._prepare(Q), r)
+
+    def _radius_rows(self, rows: np.ndarray,
+                     r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Radius search of stored rows; ``r`` and the distances in the user's units.
+
+        Where the metric converts distances, the stored-row radius is widened
+        by a few ulps against rounding of the conversion, and the answer is
+        then cut at ``to_user(d) <= r``: inclusive on the distances reported.
+        """
+        metric = self.metric_object
+        if not metric.converts_distances:
+            indptr, d, i = radius_query(self._ctx(), self.arrays, rows, r)
+            return indptr, d, i.astype(np.intp, copy=False)
+        params = self.arrays.metric_params
+        stored = np.asarray(metric.radius_to_stored(r, params), dtype=np.float64)
+        stored = np.broadcast_to(stored * (1 + 1e-12) + 1e-300, r.shape).copy()
+        indptr, d, i = radius_query(self._ctx(), self.arrays, rows, stored)
+        d = self._to_user(d)
+        row = np.repeat(np.arange(rows.shape[0]), np.diff(indptr))
+        keep = d <= r[row]
+        if not np.all(keep):
+            counts = np.bincount(row[keep], minlength=rows.shape[0])
+            indptr = np.concatenate(([0], np.cumsum(counts))).astype(indptr.dtype)
+            d, i = d[keep], i[keep]
         return indptr, d, i.astype(np.intp, copy=False)
 
     def radius_self(self, r: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`radius` of every stored id (rows as in :meth:`knn_self`), itself excluded."""
         ids, rows = self.fitted_rows()
-        return drop_self_csr(*self.radius(rows, r, check_input=False), ids)
+        r = check_radius(r, rows.shape[0])
+        return drop_self_csr(*self._radius_rows(rows, r), ids)
 
     def vecchia(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Each stored id's k nearest ids among the smaller ones (Vecchia predecessors).
@@ -333,7 +414,7 @@ class CoverTree:
         ids, rows = self.fitted_rows()
         d, i, _ = predecessor_knn(self._ctx(), rows, k)
         i = np.where(i >= 0, ids[np.maximum(i, 0)], -1)
-        return d, i.astype(np.intp, copy=False)
+        return self._to_user(d), i.astype(np.intp, copy=False)
 
     def check(self) -> None:
         """Run :func:`check_invariants` on this tree."""

@@ -65,3 +65,27 @@ def assert_radius_exact(X, Q, r, indptr, dist, ind, ids=None):
         must = set(ids[D[q] <= r[q] * (1 - RTOL)].tolist())
         may = set(ids[D[q] <= r[q] * (1 + RTOL)].tolist())
         assert must <= set(got.tolist()) <= may
+
+
+def metric_distances(X, Q, metric: str = "euclidean", **params) -> np.ndarray:
+    """Brute-force distance matrix (n_queries, n_samples) under a named metric, from coordinates.
+
+    An oracle independent of the package: scikit-learn's ``DistanceMetric``
+    (what its ``BallTree`` computes) where it has the metric, else
+    ``sklearn.metrics.pairwise_distances`` (cosine, correlation,
+    sqeuclidean); boolean metrics get boolean rows, as scikit-learn gives
+    them.
+    """
+    from sklearn.metrics import DistanceMetric, pairwise_distances
+
+    X = np.asarray(X, dtype=np.float64)
+    Q = np.asarray(Q, dtype=np.float64)
+    if metric == "euclidean" and not params:
+        return brute_distances(X, Q)
+    if metric in ("cosine", "correlation", "sqeuclidean"):
+        return pairwise_distances(Q, X, metric=metric, **params)
+    if metric in ("jaccard", "rogerstanimoto", "sokalmichener", "sokalsneath"):
+        Xb, Qb = X != 0, Q != 0
+        out = DistanceMetric.get_metric(metric).pairwise(Qb, Xb)
+        return np.nan_to_num(out, nan=0.0)  # sokalsneath of two all-false rows
+    return DistanceMetric.get_metric(metric, **params).pairwise(Q, X)

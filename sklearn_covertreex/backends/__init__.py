@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from .._registry import Registry
-from ..metrics import METRICS
+from ..metrics import METRICS, USER_PREFIX
+from ..metrics.euclidean import EuclideanRows
 from .contract import KERNELS, TreeKernels
 
 
@@ -36,6 +37,9 @@ class Backend:
         Name of its residual-correlation brute-force engine.
     extra : str or None
         The package extra that installs its optional dependency.
+    user_metrics : bool
+        Whether its tree kernels compile metrics of the user's own
+        (:mod:`sklearn_covertreex.metrics.user`).
     """
 
     name: str
@@ -43,19 +47,25 @@ class Backend:
     tree_metrics: tuple[str, ...] = ()
     residual_brute: str | None = None
     extra: str | None = None
+    user_metrics: bool = False
 
     def provides_tree(self, metric: str) -> bool:
         """Whether its tree kernels implement ``metric``."""
-        return self.tree_kernels is not None and metric in self.tree_metrics
+        if self.tree_kernels is None:
+            return False
+        return metric in self.tree_metrics or (self.user_metrics
+                                               and metric.startswith(USER_PREFIX))
 
 
 #: name -> Backend; "auto" stands for the first of AUTO_ORDER that imports.
 BACKENDS: Registry[Backend] = Registry("backend")
 BACKENDS.register("auto", Backend("auto"))
 BACKENDS.register("numba", Backend(  # compiled distances of every registered metric
-    "numba", "sklearn_covertreex.backends.numba", METRICS.names(), residual_brute="brute"))
-BACKENDS.register("numpy", Backend(
-    "numpy", "sklearn_covertreex.backends.numpy", ("euclidean",),
+    "numba", "sklearn_covertreex.backends.numba", METRICS.names(), residual_brute="brute",
+    user_metrics=True))
+BACKENDS.register("numpy", Backend(  # the Euclidean kernels: metrics that store Euclidean rows
+    "numpy", "sklearn_covertreex.backends.numpy",
+    tuple(n for n in METRICS.names() if METRICS.get(n).kernel_class is EuclideanRows),
     residual_brute="brute-numpy"))
 BACKENDS.register("cupy", Backend("cupy", residual_brute="brute-cupy", extra="cupy"))
 

@@ -1,4 +1,4 @@
-"""``covertreex bench``: the Euclidean workloads W1-W4 against scikit-learn.
+"""``covertreex bench``: the Euclidean workloads W1-W4 against scikit-learn (and ``metrics``).
 
 ``benchmarks/bench_euclidean.py`` is a thin shim over ``bench euclidean``.
 Timings are taken in this process, every method side by side on the same
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..runtime import Runtime
 from ..telemetry import default_artifacts_dir, new_run_id
-from . import interop, residual_bench, scaling
+from . import interop, metrics_bench, residual_bench, scaling
 from .checks import check_memory, check_output_file, knn_bytes, require_backend
 from .compare import COVERTREE, SKLEARN_METHODS, run_methods
 from .errors import CliError
@@ -63,6 +63,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     scaling.add_parser(sub)
     residual_bench.add_parser(sub)
     interop.add_parser(sub)
+    metrics_bench.add_parser(sub)
 
 
 def workload_from_args(args: argparse.Namespace, preset: str) -> Workload:

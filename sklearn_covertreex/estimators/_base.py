@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -39,6 +40,14 @@ class _CoverTreeBase(BaseEstimator):
     _private_fitted: ClassVar[tuple[str, ...]] = ()
     #: Accepted dtypes of X (others are converted to the first).
     _dtype: ClassVar[Any] = (np.float64, np.float32)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle; parameters added since the pickle was made take their defaults."""
+        signature = inspect.signature(type(self).__init__)
+        for name, param in signature.parameters.items():
+            if name != "self" and param.default is not param.empty:
+                state.setdefault(name, param.default)
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):  # noqa: D105
         tags = super().__sklearn_tags__()

@@ -26,6 +26,7 @@ from ._common import (
     check_strategy,
     check_verbose,
 )
+from ._metric import check_metric, check_metric_params, check_p
 from ._weights import check_weights
 
 #: ``check(value, name)`` raises ``TypeError``/``ValueError`` for a bad value.
@@ -55,8 +56,33 @@ SHARED_PARAMS: dict[str, Param] = {
         its exact matches); a callable maps the distance array to a weight
         array of the same shape. As in
         :class:`sklearn.neighbors.KNeighborsClassifier`.""", check_weights),
+    "metric": Param("str or callable", """
+        Distance, with the names and meaning of
+        :class:`sklearn.neighbors.NearestNeighbors`: "minkowski" (with
+        ``p``), "euclidean"/"l2", "manhattan"/"cityblock"/"l1",
+        "chebyshev"/"infinity", "seuclidean" (``metric_params={"V": ...}``),
+        "mahalanobis" (``{"VI": ...}`` or ``{"V": ...}``), "haversine"
+        (rows ``[latitude, longitude]`` in radians), "hamming", "canberra",
+        "jaccard", "rogerstanimoto", "sokalmichener", "sokalsneath",
+        "cosine", "correlation", "sqeuclidean", or a function ``f(a, b) ->
+        float`` (numba-compiled for compiled speed; plain Python is slower)
+        that must be a true metric. Distances that are not metrics
+        ("braycurtis", "dice", "russellrao", ...) raise ``ValueError``. Every
+        metric is exact; see the metrics page of the documentation.""",
+        check_metric),
+    "p": Param("float", """
+        Order of the Minkowski metric (``metric="minkowski"``): 1 is
+        "manhattan", 2 "euclidean", ``inf`` "chebyshev"; it must be >= 1
+        (below, the triangle inequality fails).""", check_p),
+    "metric_params": Param("dict", """
+        Parameters of the metric: ``w`` (Minkowski weights), ``V``
+        (seuclidean variances, mahalanobis covariance), ``VI`` (mahalanobis
+        inverse covariance), ``p``.""", check_metric_params),
     "backend": Param('{"auto", "numba", "numpy"}', """
-        Kernel backend; "auto" uses numba when available.""", check_strategy),
+        Kernel backend; "auto" uses numba when available. The numpy backend
+        serves the metrics the tree computes on Euclidean rows (euclidean,
+        seuclidean, mahalanobis, sqeuclidean, cosine, correlation,
+        haversine) and refuses the others.""", check_strategy),
     "traversal": Param('{"sparse", "dense"}', """
         How inserted points find their place in the tree.""", check_strategy),
     "conflict_graph": Param('{"segmented", "dense", "grid", "tree"}', """
@@ -85,6 +111,11 @@ SHARED_ATTRIBUTES: dict[str, tuple[str, str]] = {
     "n_features_in_": ("int", "Number of features seen during fit."),
     "feature_names_in_": ("ndarray of shape (`n_features_in_`,)",
                           "Names of features seen during fit, when X has string column names."),
+    "effective_metric_": ("str or callable",
+                          "The metric used, as :class:`sklearn.neighbors.NearestNeighbors` "
+                          'sets it (``metric="minkowski"`` with ``p`` 1, 2 or inf becomes '
+                          '"manhattan", "euclidean" or "chebyshev").'),
+    "effective_metric_params_": ("dict", "The metric's parameters, as scikit-learn sets them."),
     "tree_": ("CoverTree",
               "The fitted tree (immutable; see :class:`sklearn_covertreex.CoverTree`)."),
 }

@@ -162,3 +162,42 @@ def _check_mode(mode: Any, name: str = "mode") -> None:
             f'Unsupported {name}, must be one of "connectivity", or "distance" but got '
             f'"{mode}" instead'
         )
+
+
+class VecchiaQueryMixin:
+    """``vecchia_neighbors`` for estimators whose ``_vecchia_index(n_jobs)`` has ``vecchia(k)``."""
+
+    def vecchia_neighbors(self, n_neighbors: int | None = None, *,
+                          return_distance: bool = False):
+        """Vecchia conditioning sets: each training row's k nearest earlier rows.
+
+        Row i's neighbours are the k rows ``j < i`` (training order:
+        ``fit`` rows, then each ``partial_fit``'s) nearest to it under the
+        estimator's metric, ascending, ties by the smaller index; rows with
+        fewer than k predecessors are padded with index -1 and distance inf.
+        With the Euclidean metric these are the ordered conditioning sets of
+        GpGp's ``find_ordered_nn`` and GPBoost's default (order the rows
+        first, e.g. by a maximin or random order, as the Vecchia method
+        prescribes). Exact, through persistent prefix trees
+        (:meth:`sklearn_covertreex.CoverTree.vecchia`).
+
+        Parameters
+        ----------
+        n_neighbors : int, default=None
+            k (default: the constructor's ``n_neighbors``).
+        return_distance : bool, default=False
+            Also return the distances.
+
+        Returns
+        -------
+        neigh_dist : ndarray of shape (n_samples_fit, k), float64
+            Only if ``return_distance``.
+        neigh_ind : ndarray of shape (n_samples_fit, k), intp
+        """
+        check_is_fitted(self)
+        k = self._resolve_k(n_neighbors)
+        dist, ind = self._vecchia_index(self.n_jobs).vecchia(k)
+        ind = ind.astype(np.intp, copy=False)
+        if return_distance:
+            return dist, ind
+        return ind

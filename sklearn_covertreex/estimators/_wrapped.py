@@ -25,7 +25,8 @@ class _NeighborsWrapper(KNeighborsQueryMixin, _CoverTreeBase):
 
     def _make_index(self) -> CoverTreeNeighbors:
         return CoverTreeNeighbors(
-            n_neighbors=self.n_neighbors, backend=self.backend, traversal=self.traversal,
+            n_neighbors=self.n_neighbors, metric=self.metric, p=self.p,
+            metric_params=self.metric_params, backend=self.backend, traversal=self.traversal,
             conflict_graph=self.conflict_graph, batch_order=self.batch_order,
             n_jobs=self.n_jobs, random_state=self.random_state,
         )
@@ -52,3 +53,13 @@ class _NeighborsWrapper(KNeighborsQueryMixin, _CoverTreeBase):
     def tree_(self) -> Any:
         """The fitted cover tree."""
         return self._index.tree_
+
+    @property
+    def effective_metric_(self) -> Any:
+        """The metric used, as scikit-learn sets it (see :class:`CoverTreeNeighbors`)."""
+        return self._index.effective_metric_
+
+    @property
+    def effective_metric_params_(self) -> dict[str, Any]:
+        """The metric's parameters, as scikit-learn sets them."""
+        return self._index.effective_metric_params_

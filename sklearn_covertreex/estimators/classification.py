@@ -18,10 +18,10 @@ from ._wrapped import _NeighborsWrapper
 
 @document_params
 class CoverTreeKNeighborsClassifier(ClassifierMixin, _NeighborsWrapper):
-    """k-nearest-neighbours classifier on exact cover-tree neighbours (Euclidean).
+    """k-nearest-neighbours classifier on exact cover-tree neighbours (any metric).
 
     Same predictions, probabilities and scores as
-    :class:`sklearn.neighbors.KNeighborsClassifier` with the Euclidean metric
+    :class:`sklearn.neighbors.KNeighborsClassifier` with the same metric
     (up to neighbours tied at equal distance, where the smaller training
     index wins here), multi-output targets included. Supports
     :meth:`partial_fit` (batch insertion), :meth:`kneighbors` and
@@ -31,6 +31,9 @@ class CoverTreeKNeighborsClassifier(ClassifierMixin, _NeighborsWrapper):
     ----------
     %(n_neighbors)s
     %(weights)s
+    %(metric)s
+    %(p)s
+    %(metric_params)s
     %(backend)s
     %(traversal)s
     %(conflict_graph)s
@@ -62,12 +65,16 @@ class CoverTreeKNeighborsClassifier(ClassifierMixin, _NeighborsWrapper):
     array([[0.66666667, 0.33333333]])
     """
 
-    def __init__(self, n_neighbors: int = 5, *, weights: Any = "uniform", backend: str = "auto",
-                 traversal: str = "sparse", conflict_graph: str = "segmented",
-                 batch_order: str = "random", n_jobs: int | None = None,
-                 random_state: Any = None) -> None:
+    def __init__(self, n_neighbors: int = 5, *, weights: Any = "uniform",
+                 metric: Any = "minkowski", p: float = 2, metric_params: dict | None = None,
+                 backend: str = "auto", traversal: str = "sparse",
+                 conflict_graph: str = "segmented", batch_order: str = "random",
+                 n_jobs: int | None = None, random_state: Any = None) -> None:
         self.n_neighbors = n_neighbors
         self.weights = weights
+        self.metric = metric
+        self.p = p
+        self.metric_params = metric_params
         self.backend = backend
         self.traversal = traversal
         self.conflict_graph = conflict_graph

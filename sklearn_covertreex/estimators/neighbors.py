@@ -9,24 +9,31 @@ import numpy as np
 from ..api import CoverTree
 from ._base import _CoverTreeBase
 from ._common import build_progress, make_runtime, query_threads
+from ._metric import check_metric_strategies, make_tree_params, resolve_metric
 from ._params import document_params
-from ._queries import KNeighborsQueryMixin, RadiusQueryMixin
+from ._queries import KNeighborsQueryMixin, RadiusQueryMixin, VecchiaQueryMixin
 
 
 @document_params
-class CoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverTreeBase):
-    """Exact unsupervised nearest neighbours (Euclidean) on a parallel compressed cover tree.
+class CoverTreeNeighbors(VecchiaQueryMixin, RadiusQueryMixin, KNeighborsQueryMixin,
+                         _CoverTreeBase):
+    """Exact unsupervised nearest neighbours on a parallel compressed cover tree.
 
-    A drop-in replacement for :class:`sklearn.neighbors.NearestNeighbors`
-    (Euclidean metric): same methods, same results up to the order of ties
-    at equal distance (here the smaller index comes first), distances in
-    float64. The fitted tree can be grown with :meth:`partial_fit` (batch
-    insertion, no rebuild).
+    A drop-in replacement for :class:`sklearn.neighbors.NearestNeighbors`,
+    for every true metric it accepts (and cosine, correlation, sqeuclidean
+    and metrics of your own): same methods, same results up to the order of
+    ties at equal distance (here the smaller index comes first), distances
+    in float64. The fitted tree can be grown with :meth:`partial_fit` (batch
+    insertion, no rebuild); :meth:`vecchia_neighbors` gives each training
+    row's nearest earlier rows.
 
     Parameters
     ----------
     %(n_neighbors)s
     %(radius)s
+    %(metric)s
+    %(p)s
+    %(metric_params)s
     %(backend)s
     %(traversal)s
     %(conflict_graph)s
@@ -41,10 +48,8 @@ class CoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverTreeBase)
     %(n_samples_fit_)s
     %(n_features_in_)s
     %(feature_names_in_)s
-    effective_metric_ : str
-        Always ``"euclidean"``.
-    effective_metric_params_ : dict
-        Always empty.
+    %(effective_metric_)s
+    %(effective_metric_params_)s
 
     Examples
     --------
@@ -56,12 +61,16 @@ class CoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverTreeBase)
     (array([[0.1, 0.9]]), array([[1, 0]]))
     """
 
-    def __init__(self, n_neighbors: int = 5, radius: float = 1.0, *, backend: str = "auto",
+    def __init__(self, n_neighbors: int = 5, radius: float = 1.0, *, metric: Any = "minkowski",
+                 p: float = 2, metric_params: dict | None = None, backend: str = "auto",
                  traversal: str = "sparse", conflict_graph: str = "segmented",
                  batch_order: str = "random", n_jobs: int | None = None,
                  random_state: Any = None, verbose: bool = False) -> None:
         self.n_neighbors = n_neighbors
         self.radius = radius
+        self.metric = metric
+        self.p = p
+        self.metric_params = metric_params
         self.backend = backend
         self.traversal = traversal
         self.conflict_graph = conflict_graph
@@ -96,10 +105,15 @@ class CoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverTreeBase)
     def _build(self, X: np.ndarray) -> dict[str, Any]:
         """The fitted state of a tree built on validated X (``self`` is not changed)."""
         runtime = make_runtime(self)
+        resolved = resolve_metric(self.metric, self.p, self.metric_params)
+        check_metric_strategies(resolved, self.conflict_graph, self.batch_order)
+        make_tree_params(resolved, X.shape[1])
         with build_progress(self.verbose, X.shape[0], "fit") as progress:
-            tree = CoverTree(runtime).fit(X, progress=progress)
+            tree = CoverTree(runtime, metric=resolved.tree_metric,
+                             metric_params=resolved.tree_params).fit(X, progress=progress)
         return {"tree_": tree, "n_samples_fit_": X.shape[0],
-                "effective_metric_": "euclidean", "effective_metric_params_": {}}
+                "effective_metric_": resolved.effective_metric,
+                "effective_metric_params_": resolved.effective_metric_params}
 
     def partial_fit(self, X: Any, y: Any = None) -> CoverTreeNeighbors:
         """Add the rows of X to the fitted tree (batch insertion, no rebuild).
@@ -133,6 +147,8 @@ class CoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverTreeBase)
     def _query_tree(self, n_jobs: int | None) -> CoverTree:
         """The fitted tree with the given thread setting (no state is stored)."""
         return self.tree_.with_runtime(self.tree_.runtime.replace(n_jobs=query_threads(n_jobs)))
+
+    _vecchia_index = _query_tree
 
     def _kneighbors(self, Q: np.ndarray | None, k: int, return_distance: bool,
                     n_jobs: int | None):

@@ -15,10 +15,10 @@ from ._wrapped import _NeighborsWrapper
 
 @document_params
 class CoverTreeKNeighborsRegressor(RegressorMixin, _NeighborsWrapper):
-    """k-nearest-neighbours regressor on exact cover-tree neighbours (Euclidean).
+    """k-nearest-neighbours regressor on exact cover-tree neighbours (any metric).
 
     Same predictions and scores as :class:`sklearn.neighbors.KNeighborsRegressor`
-    with the Euclidean metric (up to neighbours tied at equal distance),
+    with the same metric (up to neighbours tied at equal distance),
     multi-output targets included: 2-D ``y`` (a column vector too) gives
     2-D predictions. Supports :meth:`partial_fit`, :meth:`kneighbors` and
     :meth:`kneighbors_graph`.
@@ -27,6 +27,9 @@ class CoverTreeKNeighborsRegressor(RegressorMixin, _NeighborsWrapper):
     ----------
     %(n_neighbors)s
     %(weights)s
+    %(metric)s
+    %(p)s
+    %(metric_params)s
     %(backend)s
     %(traversal)s
     %(conflict_graph)s
@@ -51,12 +54,16 @@ class CoverTreeKNeighborsRegressor(RegressorMixin, _NeighborsWrapper):
     array([1.5])
     """
 
-    def __init__(self, n_neighbors: int = 5, *, weights: Any = "uniform", backend: str = "auto",
-                 traversal: str = "sparse", conflict_graph: str = "segmented",
-                 batch_order: str = "random", n_jobs: int | None = None,
-                 random_state: Any = None) -> None:
+    def __init__(self, n_neighbors: int = 5, *, weights: Any = "uniform",
+                 metric: Any = "minkowski", p: float = 2, metric_params: dict | None = None,
+                 backend: str = "auto", traversal: str = "sparse",
+                 conflict_graph: str = "segmented", batch_order: str = "random",
+                 n_jobs: int | None = None, random_state: Any = None) -> None:
         self.n_neighbors = n_neighbors
         self.weights = weights
+        self.metric = metric
+        self.p = p
+        self.metric_params = metric_params
         self.backend = backend
         self.traversal = traversal
         self.conflict_graph = conflict_graph

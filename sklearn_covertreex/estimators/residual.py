@@ -9,7 +9,6 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.gaussian_process.kernels import Kernel
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
 from ..algo.coordinates import check_coordinates
 from ..engines.residual import build_index, check_choices, residual_points
@@ -24,7 +23,7 @@ from ..runtime import Runtime
 from ._base import _CoverTreeBase
 from ._common import build_progress, check_strategy, query_threads
 from ._params import document_params
-from ._queries import KNeighborsQueryMixin, RadiusQueryMixin
+from ._queries import KNeighborsQueryMixin, RadiusQueryMixin, VecchiaQueryMixin
 
 
 def _check_kernel(kernel: Any, name: str) -> None:
@@ -68,7 +67,8 @@ def _check_coordinate_free(value: Any, name: str) -> None:
 
 
 @document_params
-class ResidualCoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverTreeBase):
+class ResidualCoverTreeNeighbors(VecchiaQueryMixin, RadiusQueryMixin, KNeighborsQueryMixin,
+                                 _CoverTreeBase):
     """Exact nearest neighbours under the residual correlation of a Gaussian process.
 
     For a kernel ``k``, inducing points ``U`` and ``jitter``, let
@@ -331,35 +331,7 @@ class ResidualCoverTreeNeighbors(RadiusQueryMixin, KNeighborsQueryMixin, _CoverT
             return dist, ind
         return ind
 
-    def vecchia_neighbors(self, n_neighbors: int | None = None, *,
-                          return_distance: bool = False):
-        """Vecchia conditioning sets: each training row's k nearest earlier rows.
-
-        Row i's neighbours are the k rows ``j < i`` (training order) with the
-        smallest residual distance to it, ascending, ties by the smaller index.
-        Rows with fewer than k predecessors are padded with index -1 and
-        distance inf.
-
-        Parameters
-        ----------
-        n_neighbors : int, default=None
-            k (default: the constructor's ``n_neighbors``).
-        return_distance : bool, default=False
-            Also return the distances.
-
-        Returns
-        -------
-        neigh_dist : ndarray of shape (n_samples_fit, k), float64
-            Only if ``return_distance``.
-        neigh_ind : ndarray of shape (n_samples_fit, k), intp
-        """
-        check_is_fitted(self)
-        k = self._resolve_k(n_neighbors)
-        dist, ind = self._query_index(self.n_jobs).vecchia(k)
-        ind = ind.astype(np.intp, copy=False)
-        if return_distance:
-            return dist, ind
-        return ind
+    _vecchia_index = _query_index  # the residual index's own vecchia
 
     def _radius_csr(self, Q: np.ndarray | None, r: float):
         """(indptr, distances, indices) within ``r`` of validated Q; Q=None drops self."""

@@ -31,6 +31,9 @@ class CoverTreeKNeighborsTransformer(ClassNamePrefixFeaturesOutMixin, Transforme
     mode : {"distance", "connectivity"}, default="distance"
         Distances or ones as graph values.
     %(n_neighbors)s
+    %(metric)s
+    %(p)s
+    %(metric_params)s
     %(backend)s
     %(traversal)s
     %(conflict_graph)s
@@ -62,12 +65,16 @@ class CoverTreeKNeighborsTransformer(ClassNamePrefixFeaturesOutMixin, Transforme
     _parameter_checks = {**_NeighborsWrapper._parameter_checks, "mode": _check_mode}
     _private_fitted = (*_NeighborsWrapper._private_fitted, "_n_features_out")
 
-    def __init__(self, *, mode: str = "distance", n_neighbors: int = 5, backend: str = "auto",
-                 traversal: str = "sparse", conflict_graph: str = "segmented",
-                 batch_order: str = "random", n_jobs: int | None = None,
-                 random_state: Any = None) -> None:
+    def __init__(self, *, mode: str = "distance", n_neighbors: int = 5,
+                 metric: Any = "minkowski", p: float = 2, metric_params: dict | None = None,
+                 backend: str = "auto", traversal: str = "sparse",
+                 conflict_graph: str = "segmented", batch_order: str = "random",
+                 n_jobs: int | None = None, random_state: Any = None) -> None:
         self.mode = mode
         self.n_neighbors = n_neighbors
+        self.metric = metric
+        self.p = p
+        self.metric_params = metric_params
         self.backend = backend
         self.traversal = traversal
         self.conflict_graph = conflict_graph

@@ -37,6 +37,15 @@ def kernel_class(name: str, module: str) -> type:
     return namedtuple(name, ["params"], module=module)
 
 
+def width_params(n_columns: int) -> tuple[float, ...]:
+    """``(n_columns,)``: the parameters of a metric whose only parameter is the row width."""
+    return (float(n_columns),)
+
+
+def _identity_distances(d: np.ndarray, params: tuple[float, ...]) -> np.ndarray:
+    return d
+
+
 @dataclass(frozen=True)
 class Metric:
     """A distance as the tree, its kernels and the invariant checker see it.
@@ -49,8 +58,9 @@ class Metric:
         The namedtuple class (from :func:`kernel_class`) of its kernel
         metrics; the compiled kernels dispatch on it.
     has_coordinates : bool
-        Whether stored rows are coordinates (the grid conflict graph and the
-        Hilbert orders need them).
+        Whether stored rows are coordinates in which nearby points are near
+        (queries and insertion batches are then visited along a Hilbert
+        curve, for memory locality only: answers never depend on it).
     is_true_metric : bool
         Whether the triangle inequality holds (a pseudometric is enough:
         every pruning rule of the tree relies on it).
@@ -76,6 +86,14 @@ class Metric:
         ``rounding_atol2(params, rows, a, b)``: how far two float64
         evaluations of ``d^2`` between ``rows[a]`` and ``rows[b]`` may differ
         (None: the checker compares exactly).
+    coordinate_bound : bool
+        Whether every coordinate difference of two stored rows is at most
+        their distance (true for Minkowski distances with ``p >= 1``): the
+        grid conflict graph and the Hilbert batch order are valid only then.
+    radius_to_stored : callable
+        ``radius_to_stored(r, params) -> r``: a user radius as a radius on
+        stored-row distances; must be the inverse of the increasing
+        ``to_user`` (identity by default).
     """
 
     name: str
@@ -87,9 +105,16 @@ class Metric:
     make_params: Callable[..., tuple[float, ...]]
     prepare: Callable[[np.ndarray, tuple[float, ...]], np.ndarray] = field(
         default=lambda X, params: X)
-    to_user: Callable[[np.ndarray, tuple[float, ...]], np.ndarray] = field(
-        default=lambda d, params: d)
+    to_user: Callable[[np.ndarray, tuple[float, ...]], np.ndarray] = _identity_distances
     rounding_atol2: Callable[..., np.ndarray] | None = None
+    coordinate_bound: bool = False
+    radius_to_stored: Callable[[np.ndarray, tuple[float, ...]], np.ndarray] = field(
+        default=lambda r, params: r)
+
+    @property
+    def converts_distances(self) -> bool:
+        """Whether reported distances differ from stored-row distances (``to_user`` is set)."""
+        return self.to_user is not _identity_distances
 
     def kernel(self, params: tuple[float, ...]) -> KernelMetric:
         """The kernel metric for the compiled kernels: ``kernel_class(params)``.

@@ -49,4 +49,5 @@ def make_params(n_columns: int) -> tuple[float, ...]:
 
 
 METRIC = Metric(name=NAME, kernel_class=EuclideanRows, has_coordinates=True, is_true_metric=True,
-                reference=reference, compiled=distance, make_params=make_params)
+                reference=reference, compiled=distance, make_params=make_params,
+                coordinate_bound=True)

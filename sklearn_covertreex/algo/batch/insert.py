@@ -17,7 +17,7 @@ import numpy as np
 
 from ...backends.contract import ceil_log2
 from ...core.tree import TreeArrays
-from ..order import hilbert_order
+from ..order.hilbert import hilbert_permutation
 from ..registries import CONFLICT_GRAPHS, MIS, ORDERS, PREFIX_SCHEDULES, TRAVERSALS
 from ..view import Context
 from .builder import TreeBuilder
@@ -75,7 +75,7 @@ def insert_rows(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarr
             # visit the batch along a space-filling curve: neighbouring points
             # walk the same part of the tree (memory locality only; the
             # result does not depend on this order)
-            pending = hilbert_order(bx, rng, ctx.metric)
+            pending = hilbert_permutation(bx)
         while pending.size:
             stats.data["rounds"] += 1
             t0 = time.perf_counter()

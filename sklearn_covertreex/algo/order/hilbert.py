@@ -55,6 +55,15 @@ def hilbert_order(X: np.ndarray, rng: np.random.Generator, metric: object) -> np
     bits per axis as fit in 63 bits. Ties keep their input order.
     """
     check_coordinates(metric, "batch_order", "hilbert")
+    return hilbert_permutation(X)
+
+
+def hilbert_permutation(X: np.ndarray) -> np.ndarray:
+    """The permutation of :func:`hilbert_order`, for any rows (no metric check).
+
+    For memory locality only (queries, insertion batches), where the answer
+    does not depend on the order.
+    """
     n, d = X.shape
     if n < 2:
         return np.arange(n, dtype=np.int64)

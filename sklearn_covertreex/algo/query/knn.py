@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...core.tree import TreeArrays
-from ..order import hilbert_order
+from ..order.hilbert import hilbert_permutation
 from ..view import Context
 
 #: Below this many queries, answering them in input order is as fast.
@@ -20,7 +20,7 @@ def locality_order(ctx: Context, Q: np.ndarray) -> np.ndarray | None:
     """
     if Q.shape[0] < LOCALITY_MIN_QUERIES or not getattr(ctx.metric, "has_coordinates", False):
         return None
-    return hilbert_order(Q, None, ctx.metric)
+    return hilbert_permutation(Q)
 
 
 def knn_query(

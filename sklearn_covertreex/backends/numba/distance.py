@@ -4,7 +4,8 @@ Kernels receive a kernel metric (an instance of its metric's namedtuple
 class, see :mod:`sklearn_covertreex.metrics.base`) and call :func:`_dist` /
 :func:`_row_dist`. :func:`rows_distance` is resolved when a kernel is
 compiled: the argument's class names the metric, whose compiled distance is
-looked up in :data:`sklearn_covertreex.metrics.METRICS`. Each kernel is thus
+looked up in :data:`sklearn_covertreex.metrics.METRICS` (or, for a metric
+of the user's own, in :mod:`sklearn_covertreex.metrics.user`). Each kernel is thus
 compiled once per metric it is used with, with no branch per evaluation
 (a runtime branch between metrics kept the distances from inlining and made
 Euclidean queries about twice as slow). :func:`check_width` is what makes a
@@ -18,6 +19,7 @@ from numba.core.errors import TypingError
 from numba.extending import overload
 
 from ...metrics import METRICS
+from ...metrics.user import compiled_distance
 
 #: kernel-metric class -> compiled distance of its metric
 _COMPILED = {METRICS.get(name).kernel_class: METRICS.get(name).compiled for name in METRICS}
@@ -30,7 +32,10 @@ def rows_distance(metric, a, b):
 
 @overload(rows_distance)
 def _rows_distance(metric, a, b):
-    compiled = _COMPILED.get(getattr(metric, "instance_class", None))
+    cls = getattr(metric, "instance_class", None)
+    compiled = _COMPILED.get(cls)
+    if compiled is None:  # a metric of the user's own (made before the kernel compiles)
+        compiled = compiled_distance(cls)
     if compiled is None:
         raise TypingError(f"no compiled distance for the metric type {metric}: "
                           "pass Metric.kernel(params) of a registered metric")
