@@ -157,7 +157,7 @@ class TreeKernels(Protocol):
     def radius_fill(self, metric: KernelMetric, points, radius, parent_dist, child_ptr,
                     children, id_ptr, ids, root, Q, r, offsets) -> tuple[np.ndarray, ...]:
         """Distances and ids within ``r[i]`` of each ``Q[i]``, written at
-        ``offsets[i]:offsets[i + 1]`` (unordered within a row)."""
+        ``offsets[i]:offsets[i + 1]``, each row in ascending (distance, id) order."""
         ...
 
 

@@ -27,6 +27,4 @@ def radius_query(
         indptr = np.zeros(Q.shape[0] + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
         dist, ids = b.radius_fill(ctx.kernel_metric, *args, Q, r, indptr)
-    row = np.repeat(np.arange(Q.shape[0]), counts)
-    order = np.lexsort((ids, dist, row))
-    return indptr, np.asarray(dist, np.float64)[order], np.asarray(ids, np.int64)[order]
+    return indptr, np.asarray(dist, np.float64), np.asarray(ids, np.int64)

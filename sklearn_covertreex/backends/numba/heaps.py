@@ -140,3 +140,34 @@ def _heap_sort(hd, hi, size):
         d, idx = hd[end], hi[end]
         hd[end], hi[end] = hd[0], hi[0]
         _sift_down(hd, hi, d, idx, end)
+
+
+@njit(cache=True)
+def _sift_at(hd, hi, pos, end):
+    """Restore the max-heap order of hd[:end], hi[:end] below ``pos``."""
+    d, idx = hd[pos], hi[pos]
+    while True:
+        left = 2 * pos + 1
+        if left >= end:
+            break
+        big = left
+        right = left + 1
+        if right < end and _less(hd[left], hi[left], hd[right], hi[right]):
+            big = right
+        if _less(d, idx, hd[big], hi[big]):
+            hd[pos] = hd[big]
+            hi[pos] = hi[big]
+            pos = big
+        else:
+            break
+    hd[pos] = d
+    hi[pos] = idx
+
+
+@njit(cache=True)
+def _sort_pairs(hd, hi):
+    """Sort (hd, hi) in place into ascending (distance, id) order (heap sort)."""
+    n = hd.shape[0]
+    for start in range(n // 2 - 1, -1, -1):
+        _sift_at(hd, hi, start, n)
+    _heap_sort(hd, hi, n)

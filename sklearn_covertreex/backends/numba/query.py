@@ -13,7 +13,16 @@ from numba import njit
 from ..._parallel import for_chunks
 from ..contract import PRUNE_RTOL
 from .distance import _dist, check_width
-from .heaps import _fgrow, _fpop, _fpush, _grow, _heap_push, _heap_sort, _new_frontier
+from .heaps import (
+    _fgrow,
+    _fpop,
+    _fpush,
+    _grow,
+    _heap_push,
+    _heap_sort,
+    _new_frontier,
+    _sort_pairs,
+)
 
 #: Fewest queries per chunk (a chunk reuses one search frontier).
 QUERY_GRAIN = 32
@@ -187,11 +196,12 @@ def _radius_fill_range(metric, points, radius, parent_dist, child_ptr, children,
             points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[i], r[i],
             out_d[a:b], out_i[a:b], st,
         )
+        _sort_pairs(out_d[a:b], out_i[a:b])
 
 
 def radius_fill(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r,
                 offsets):
-    """Distances and ids within r[i] of each Q[i], written at offsets[i]."""
+    """Distances and ids within r[i] of each Q[i], written at offsets[i], rows sorted."""
     check_width(metric, points.shape[1])
     check_width(metric, Q.shape[1])
     out_d = np.empty(offsets[-1], np.float64)

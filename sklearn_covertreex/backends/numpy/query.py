@@ -148,7 +148,7 @@ def radius_count(metric, points, radius, parent_dist, child_ptr, children, id_pt
 
 def radius_fill(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r,
                 offsets):
-    """Distances and ids within r[i] of each Q[i], written at offsets[i]:offsets[i+1]."""
+    """Distances and ids within r[i] of each Q[i] at offsets[i]:offsets[i+1], rows sorted."""
     check_width(metric, points.shape[1])
     check_width(metric, Q.shape[1])
     out_d = np.empty(offsets[-1], np.float64)
@@ -159,6 +159,7 @@ def radius_fill(metric, points, radius, parent_dist, child_ptr, children, id_ptr
             continue
         d, found = _radius_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr,
                                ids, root, Q[i], r[i])
-        out_d[lo:hi] = d[: hi - lo]
-        out_i[lo:hi] = found[: hi - lo]
+        order = np.lexsort((found[: hi - lo], d[: hi - lo]))
+        out_d[lo:hi] = d[: hi - lo][order]
+        out_i[lo:hi] = found[: hi - lo][order]
     return out_d, out_i
