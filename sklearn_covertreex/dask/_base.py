@@ -17,6 +17,7 @@ single-machine twin is (:meth:`to_local`); everything else is here:
 from __future__ import annotations
 
 import numbers
+import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -107,7 +108,7 @@ class _DaskShardedBase(_CoverTreeBase):
                       fitted: dict[str, Any]) -> list[Future]:
         """One task per partition, building its shard where the partition is; wait for all."""
         build, rows_of = self._shard_builder(fitted)
-        token = f"{self._key_prefix}-{id(self):x}-{start}"
+        token = f"{self._key_prefix}-{uuid.uuid4().hex[:12]}"  # a fresh key per build
         pieces = zip(parts.blocks(), parts.offsets(start), strict=True)
         tasks = [delayed(S.build_shard, pure=False)(block, offset, build, rows_of, self.n_jobs,
                                                     dask_key_name=f"{token}-{j}")
