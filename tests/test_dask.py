@@ -1,8 +1,8 @@
 """The Dask-sharded indexes: exact answers for any sharding, dask in / dask out, faults.
 
 One ``LocalCluster(processes=True, n_workers=2, threads_per_worker=1)`` serves
-the module; the fault test (last) kills one of its worker processes during
-a query. Skipped when the ``dask`` extra is not installed.
+the module; the fault test kills one of its worker processes during a
+query (and waits for the nanny to restart it). Skipped when the ``dask`` extra is not installed.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ SHARDINGS = (1, 2, 5)
 def client():
     """A two-process cluster for the whole module (workers import this checkout)."""
     with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1,
-                                  dashboard_address=None, silence_logs=40) as cluster, \
+                                  dashboard_address=":0", silence_logs=40) as cluster, \
             distributed.Client(cluster) as c:
         yield c
 
@@ -135,7 +135,8 @@ def test_dask_dataframe_and_resharding(client, ties):
     nn = DaskCoverTreeNeighbors(n_neighbors=4, n_shards=4).fit(df)
     assert len(nn.shards_) == 4 and nn.n_features_in_ == 2
     assert list(nn.feature_names_in_) == ["a", "b"]
-    _equal(nn.kneighbors(Q), CoverTreeNeighbors(n_neighbors=4).fit(X).kneighbors(Q))
+    _equal(nn.kneighbors(pd.DataFrame(Q, columns=["a", "b"])),
+           CoverTreeNeighbors(n_neighbors=4).fit(X).kneighbors(Q))
 
 
 def test_partial_fit_appends_shards_and_to_local(client, ties):
@@ -277,3 +278,16 @@ def test_worker_killed_during_a_query_loses_nothing(client):
     assert victim not in set().union(*nn.shard_workers())  # rebuilt elsewhere
     _equal(nn.kneighbors(Q[:500]), (expected[0][:500], expected[1][:500]))
     client.wait_for_workers(2, timeout=120)
+
+
+def test_bench_dask_small_run(tmp_path, capsys):
+    from sklearn_covertreex.cli import main
+    from sklearn_covertreex.telemetry import read_jsonl
+
+    out = tmp_path / "dask.jsonl"
+    assert main(["bench", "dask", "--n", "3000", "--queries", "300", "--k", "4",
+                 "--workers", "1", "--residual-n", "0", "--out", str(out)]) == 0
+    records = read_jsonl(out)
+    assert [r["method"] for r in records] == ["single", "dask"]
+    assert records[1]["identical"] is True and records[1]["exact"] is True
+    assert "identical" in capsys.readouterr().out

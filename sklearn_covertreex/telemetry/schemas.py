@@ -109,6 +109,26 @@ _RESIDUAL_RUN: Mapping[str, tuple[type, ...]] = MappingProxyType({
 })
 
 
+_DASK_RUN: Mapping[str, tuple[type, ...]] = MappingProxyType({
+    "workload": (str,),
+    "method": (str,),
+    "query": (str,),
+    "workers": (int,),
+    "n": (int,),
+    "d": (int,),
+    "k": (int,),
+    "n_queries": (int,),
+    "build_seconds": _NUM,
+    "query_seconds": _NUM,
+    "peak_memory_mib": (list,),
+    "worker_transfer_bytes": (int, _NONE),
+    "query_block_bytes": (int, _NONE),
+    "identical": (bool, _NONE),
+    "exact": (bool, _NONE),
+    "machine": (dict,),
+})
+
+
 #: Present only when pruning was counted.
 _QUERY_BATCH_OPTIONAL: Mapping[str, tuple[type, ...]] = MappingProxyType({
     "pruned_nodes_total": (int,),
@@ -133,6 +153,7 @@ SCHEMAS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     "build_phase": _freeze("build_phase", _BUILD_PHASE),
     "query_batch": _freeze("query_batch", _QUERY_BATCH, _QUERY_BATCH_OPTIONAL),
     "residual_run": _freeze("residual_run", _RESIDUAL_RUN),
+    "dask_run": _freeze("dask_run", _DASK_RUN),
 })
 
 
