@@ -9,10 +9,10 @@ import numpy as np
 
 from ..api import CoverTree
 from ..estimators._common import make_runtime
-from ..estimators._params import document_params
 from ..estimators.neighbors import CoverTreeNeighbors
 from ..runtime import Runtime
 from ._base import _DaskShardedBase
+from ._params import document_dask
 
 
 def fit_cover_tree(runtime: Runtime, rows: np.ndarray, threads: int) -> CoverTree:
@@ -25,7 +25,7 @@ def cover_tree_rows(tree: CoverTree) -> np.ndarray:
     return tree.fitted_rows()[1]
 
 
-@document_params
+@document_dask
 class DaskCoverTreeNeighbors(_DaskShardedBase):
     """Exact Euclidean nearest neighbours on cover trees sharded over a Dask cluster.
 
@@ -44,35 +44,21 @@ class DaskCoverTreeNeighbors(_DaskShardedBase):
     ----------
     %(n_neighbors)s
     %(radius)s
-    n_shards : int, default=None
-        Shards of the fitted data. None: a dask collection keeps its row
-        chunks, an in-memory array gets one shard per worker.
-    query_block_size : int, default=16384
-        Rows per query block of an in-memory query array (a dask array keeps
-        its chunks). A block is sent to every shard; the merge of a block
-        holds at most ``2 × query_block_size × n_neighbors`` pairs.
-    client : distributed.Client, default=None
-        The cluster; None means the current default client
-        (``distributed.get_client()``).
+    %(n_shards)s
+    %(query_block_size)s
+    %(client)s
     %(backend)s
     %(traversal)s
     %(conflict_graph)s
     %(batch_order)s
-    n_jobs : int, default=None
-        Kernel threads of each shard's build and queries; None means the
-        threads of the worker running it.
+    %(n_jobs)s
     %(random_state)s
-    %(verbose)s
 
     Attributes
     ----------
-    shards_ : list of distributed.Future
-        One future per shard (a :class:`~sklearn_covertreex.dask.shard.Shard`
-        living on a worker); the client holds no data.
-    shard_sizes_ : tuple of int
-        Rows per shard.
-    offsets_ : tuple of int
-        Global id of each shard's first row (shards are in id order).
+    %(shards_)s
+    %(shard_sizes_)s
+    %(offsets_)s
     %(n_samples_fit_)s
     %(n_features_in_)s
     %(feature_names_in_)s
@@ -97,8 +83,7 @@ class DaskCoverTreeNeighbors(_DaskShardedBase):
                  n_shards: int | None = None, query_block_size: int = 16384,
                  client: Any = None, backend: str = "auto", traversal: str = "sparse",
                  conflict_graph: str = "segmented", batch_order: str = "random",
-                 n_jobs: int | None = None, random_state: Any = None,
-                 verbose: bool = False) -> None:
+                 n_jobs: int | None = None, random_state: Any = None) -> None:
         self.n_neighbors = n_neighbors
         self.radius = radius
         self.n_shards = n_shards
@@ -110,7 +95,6 @@ class DaskCoverTreeNeighbors(_DaskShardedBase):
         self.batch_order = batch_order
         self.n_jobs = n_jobs
         self.random_state = random_state
-        self.verbose = verbose
 
     def _prepare_fit(self, X: Any, n: int) -> dict[str, Any]:
         return {"effective_metric_": "euclidean", "effective_metric_params_": {},
@@ -128,6 +112,6 @@ class DaskCoverTreeNeighbors(_DaskShardedBase):
         one tree is built on them, with the same parameters; its answers
         equal this estimator's.
         """
-        params = {name: getattr(self, name) for name in
-                  CoverTreeNeighbors._get_param_names() if name != "n_jobs"}
-        return CoverTreeNeighbors(**params, n_jobs=self.n_jobs).fit(self.fitted_rows())
+        params = {name: getattr(self, name) for name in CoverTreeNeighbors._get_param_names()
+                  if hasattr(self, name)}
+        return CoverTreeNeighbors(**params).fit(self.fitted_rows())

@@ -12,12 +12,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..engines.residual import ResidualIndex, build_index, check_choices, resolve_algorithm
-from ..estimators._params import document_params
 from ..estimators.residual import ResidualCoverTreeNeighbors
 from ..metrics.residual import INDUCING_SELECTIONS, ResidualModel, default_kernel
 from ..runtime import Runtime
 from . import plan
 from ._base import _DaskShardedBase
+from ._params import document_dask
 from .partition import is_dask
 
 
@@ -33,7 +33,7 @@ def residual_rows(index: ResidualIndex) -> np.ndarray:
     return index.points.X
 
 
-@document_params
+@document_dask
 class DaskResidualNeighbors(_DaskShardedBase):
     """Exact residual-correlation neighbours, sharded over a Dask cluster.
 
@@ -64,24 +64,21 @@ class DaskResidualNeighbors(_DaskShardedBase):
         Engine of each shard (as in the single-machine estimator).
     backend : {"auto", "numba", "numpy", "cupy"}, default="auto"
         Where each shard's brute force runs (``"cupy"``: a GPU per worker).
-    n_shards : int, default=None
-        As in :class:`DaskCoverTreeNeighbors`.
-    query_block_size : int, default=16384
-    client : distributed.Client, default=None
+    %(n_shards)s
+    %(query_block_size)s
+    %(client)s
     traversal, conflict_graph, batch_order : str
         Tree strategies (``algorithm="tree"`` only).
-    n_jobs : int, default=None
-        Kernel threads per task; None means the worker's threads.
+    %(n_jobs)s
     random_state : int, RandomState instance or None, default=None
         Seeds the choice of inducing points (as in the single-machine
         estimator, so the same seed chooses the same rows).
-    %(verbose)s
 
     Attributes
     ----------
-    shards_ : list of distributed.Future
-    shard_sizes_ : tuple of int
-    offsets_ : tuple of int
+    %(shards_)s
+    %(shard_sizes_)s
+    %(offsets_)s
     inducing_points_ : ndarray of shape (m, n_features)
     kernel_ : Kernel
     %(n_samples_fit_)s
@@ -102,7 +99,7 @@ class DaskResidualNeighbors(_DaskShardedBase):
                  n_shards: int | None = None, query_block_size: int = 16384,
                  client: Any = None, traversal: str = "sparse", conflict_graph: str = "tree",
                  batch_order: str = "random", n_jobs: int | None = None,
-                 random_state: Any = None, verbose: bool = False) -> None:
+                 random_state: Any = None) -> None:
         self.n_neighbors = n_neighbors
         self.radius = radius
         self.kernel = kernel
@@ -119,7 +116,6 @@ class DaskResidualNeighbors(_DaskShardedBase):
         self.batch_order = batch_order
         self.n_jobs = n_jobs
         self.random_state = random_state
-        self.verbose = verbose
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -183,7 +179,7 @@ class DaskResidualNeighbors(_DaskShardedBase):
         The rows are gathered to the client; the same kernel and inducing
         points are used, so the answers are this estimator's.
         """
-        params = {name: getattr(self, name)
-                  for name in ResidualCoverTreeNeighbors._get_param_names()}
+        params = {name: getattr(self, name) for name in
+                  ResidualCoverTreeNeighbors._get_param_names() if hasattr(self, name)}
         params.update(kernel=self.kernel_, inducing_points=self.inducing_points_)
         return ResidualCoverTreeNeighbors(**params).fit(self.fitted_rows())
