@@ -155,10 +155,11 @@ def test_partial_fit_appends_shards_and_to_local(client, ties):
 
 def test_shards_stay_on_their_workers(client):
     X = np.random.default_rng(1).normal(size=(20_000, 3))
-    nn = DaskCoverTreeNeighbors(n_neighbors=4, n_shards=2).fit(X)
+    nn = DaskCoverTreeNeighbors(n_neighbors=4, n_shards=2, query_block_size=500).fit(X)
     before = nn.shard_workers()
     assert all(len(w) == 1 for w in before) and before[0] != before[1]
-    nn.kneighbors(X[:3000])
+    nn.kneighbors(X[:6000])
+    nn.kneighbors()
     assert nn.shard_workers() == before  # the queries went to the shards, not the reverse
 
 
@@ -291,3 +292,26 @@ def test_bench_dask_small_run(tmp_path, capsys):
     assert [r["method"] for r in records] == ["single", "dask"]
     assert records[1]["identical"] is True and records[1]["exact"] is True
     assert "identical" in capsys.readouterr().out
+
+
+def test_worker_killed_during_a_numpy_query_loses_nothing(client):
+    """The same, for an in-memory query (tasks pinned to the shards' workers)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    client.wait_for_workers(2, timeout=120)
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(40_000, 3))
+    Q = rng.normal(size=(30_000, 3))
+    nn = DaskCoverTreeNeighbors(n_neighbors=8, n_shards=2, query_block_size=2000).fit(X)
+    expected = CoverTreeNeighbors(n_neighbors=8).fit(X).kneighbors(Q)
+    victim = sorted(nn.shard_workers()[1])[0]
+    pid = client.run(os.getpid, workers=[victim])[victim]
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(nn.kneighbors, Q)
+        import time
+
+        time.sleep(0.3)
+        os.kill(pid, signal.SIGKILL)
+        got = running.result(timeout=240)
+    _equal(got, expected)
+    client.wait_for_workers(2, timeout=120)

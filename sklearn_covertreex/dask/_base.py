@@ -33,6 +33,7 @@ from ..estimators._common import check_n_neighbors, check_radius_param
 from . import plan
 from . import shard as S
 from .partition import Partitions, check_n_shards, is_dask, partition, query_blocks
+from .tasks import LazyTasks, run_pinned, shard_holders
 
 
 def _check_block_size(value: Any, name: str) -> None:
@@ -214,33 +215,37 @@ class _DaskShardedBase(_CoverTreeBase):
         k = self._resolve_k(n_neighbors)
         if X is None:
             self._check_k(k, True, self.n_samples_fit_)
-            answers = plan.knn_fitted(self.shards_, self.offsets_, k)
-            dist, ind = self._knn_output(answers, self.shard_sizes_, k, self._dask_input)
+            dist, ind = self._knn_output(
+                lambda tasks: plan.knn_fitted(tasks, self.offsets_, k),
+                self.shard_sizes_, k, self._dask_input)
         else:
             Q, _ = self._validate_input(X, reset=False)
             self._check_k(k, False, Q.shape[0])
             blocks, sizes = query_blocks(Q, self.query_block_size)
-            answers = [plan.knn_block(self.shards_, b, k) for b in blocks]
-            dist, ind = self._knn_output(answers, sizes, k, is_dask(Q))
+            dist, ind = self._knn_output(
+                lambda tasks: [plan.knn_block(tasks, b, k) for b in blocks], sizes, k,
+                is_dask(Q))
         return (dist, ind) if return_distance else ind
 
-    def _knn_output(self, answers: list[Any], sizes: tuple[int, ...], k: int,
+    def _answers(self, make: Callable[[Any], list[Any]], lazy: bool) -> list[Any]:
+        """The answers of ``make(tasks)``: a lazy graph, or computed on pinned tasks."""
+        client = self._fitted_client()
+        if lazy:
+            return make(LazyTasks(self.shards_, shard_holders(client, self.shards_)))
+        return run_pinned(client, self.shards_, make)
+
+    def _knn_output(self, make: Callable[[Any], list[Any]], sizes: tuple[int, ...], k: int,
                     lazy: bool) -> tuple[Any, Any]:
-        """Concatenate per-block answers: dask arrays if ``lazy``, else computed numpy."""
+        """Concatenated per-block answers: dask arrays if ``lazy``, else numpy."""
+        answers = self._answers(make, lazy)
         if lazy:
             dist = [da.from_delayed(delayed(S.pick, pure=True)(a, 0), (n, k), np.float64)
                     for a, n in zip(answers, sizes, strict=True)]
             ind = [da.from_delayed(delayed(S.pick, pure=True)(a, 1), (n, k), np.intp)
                    for a, n in zip(answers, sizes, strict=True)]
             return da.concatenate(dist, axis=0), da.concatenate(ind, axis=0)
-        results = self._compute(answers)
-        return (np.concatenate([d for d, _ in results], axis=0),
-                np.concatenate([i for _, i in results], axis=0).astype(np.intp, copy=False))
-
-    def _compute(self, answers: list[Any]) -> list[Any]:
-        """Run the graphs on the cluster and bring the merged answers back."""
-        client = self._fitted_client()
-        return client.gather(client.compute(answers))
+        return (np.concatenate([d for d, _ in answers], axis=0),
+                np.concatenate([i for _, i in answers], axis=0).astype(np.intp, copy=False))
 
     def radius_neighbors(self, X: Any = None, radius: float | None = None,
                          return_distance: bool = True, sort_results: bool = False):
@@ -269,13 +274,18 @@ class _DaskShardedBase(_CoverTreeBase):
             raise ValueError("return_distance must be True if sort_results is True.")
         r = check_radius_param(self.radius if radius is None else radius)
         if X is None:
-            answers = plan.radius_fitted(self.shards_, self.offsets_, r)
+            answers = self._answers(lambda tasks: plan.radius_fitted(tasks, self.offsets_, r),
+                                    False)
         else:
             Q, _ = self._validate_input(X, reset=False)
             blocks, _ = query_blocks(Q, self.query_block_size)
-            answers = [plan.radius_block(self.shards_, b, r) for b in blocks]
+            answers = self._answers(lambda tasks: [plan.radius_block(tasks, b, r)
+                                                   for b in blocks], is_dask(Q))
+            if is_dask(Q):
+                client = self._fitted_client()
+                answers = client.gather(client.compute(answers))
         neigh_dist, neigh_ind = [], []
-        for indptr, d, i in self._compute(answers):
+        for indptr, d, i in answers:
             for a, b in zip(indptr[:-1], indptr[1:], strict=True):
                 neigh_dist.append(d[a:b])
                 neigh_ind.append(i[a:b].astype(np.intp, copy=False))
@@ -288,8 +298,7 @@ class _DaskShardedBase(_CoverTreeBase):
     def fitted_rows(self) -> np.ndarray:
         """Gather every fitted row to the client (float64, global id order)."""
         check_is_fitted(self)
-        return np.concatenate(self._compute(
-            [delayed(S.shard_rows, pure=True)(s) for s in self.shards_]), axis=0)
+        return np.concatenate(self._answers(plan.shard_rows, False), axis=0)
 
     def shard_workers(self) -> list[set[str]]:
         """The worker addresses holding each shard (diagnostics)."""

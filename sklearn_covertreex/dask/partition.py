@@ -147,16 +147,15 @@ def literal_blocks(X: np.ndarray, sizes: tuple[int, ...]) -> da.Array:
 
 
 def query_blocks(Q: Any, block_size: int) -> tuple[list[Any], tuple[int, ...]]:
-    """Query blocks as Delayed objects, and their row counts.
+    """Query blocks and their row counts.
 
-    A dask array keeps its row chunks; an in-memory array is cut into
-    blocks of ``block_size`` rows (graph literals, as in :func:`partition`).
+    A dask array keeps its row chunks (Delayed blocks); an in-memory array is
+    cut into views of ``block_size`` rows, which travel as task arguments.
     """
     if is_dask(Q):
         arr = dask_rows(Q)
-    else:
-        Q = np.asarray(Q)
-        step = min(block_size, max(1, Q.shape[0]))
-        full, rest = divmod(Q.shape[0], step)
-        arr = literal_blocks(Q, (step,) * full + ((rest,) if rest or not full else ()))
-    return list(arr.to_delayed().ravel()), tuple(int(c) for c in arr.chunks[0])
+        return list(arr.to_delayed().ravel()), tuple(int(c) for c in arr.chunks[0])
+    Q = np.asarray(Q)
+    starts = range(0, max(Q.shape[0], 1), block_size)
+    blocks = [Q[a:a + block_size] for a in starts]
+    return blocks, tuple(b.shape[0] for b in blocks)

@@ -169,8 +169,8 @@ class DaskResidualNeighbors(_DaskShardedBase):
         """
         check_is_fitted(self)
         k = self._resolve_k(n_neighbors)
-        answers = plan.vecchia_fitted(self.shards_, k)
-        dist, ind = self._knn_output(answers, self.shard_sizes_, k, self._dask_input)
+        dist, ind = self._knn_output(lambda tasks: plan.vecchia_fitted(tasks, k),
+                                     self.shard_sizes_, k, self._dask_input)
         return (dist, ind) if return_distance else ind
 
     def to_local(self) -> ResidualCoverTreeNeighbors:
