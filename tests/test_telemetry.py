@@ -60,7 +60,7 @@ def all_records(diagnostics: dict) -> list[dict]:
 
 def test_every_schema_is_versioned_and_lists_common_keys():
     assert set(SCHEMAS) == {"benchmark_run", "build_phase", "query_batch", "residual_run",
-                            "interop_run"}
+                            "interop_run", "dask_run"}
     for name, schema in SCHEMAS.items():
         assert schema["schema"] == name
         assert schema["schema_version"] == SCHEMA_VERSION == 1

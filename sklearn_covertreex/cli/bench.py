@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..runtime import Runtime
 from ..telemetry import default_artifacts_dir, new_run_id
-from . import interop, metrics_bench, residual_bench, scaling
+from . import dask_bench, interop, metrics_bench, residual_bench, scaling
 from .checks import check_memory, check_output_file, knn_bytes, require_backend
 from .compare import COVERTREE, SKLEARN_METHODS, run_methods
 from .errors import CliError
@@ -34,7 +34,7 @@ __all__ = ["METHODS", "PRESETS", "Workload", "add_parser", "make_data", "run_euc
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``bench`` with its ``euclidean``, ``residual`` and ``scaling`` subcommands."""
+    """Register ``bench`` with its ``euclidean``, ``residual``, ``scaling`` and ``dask`` suites."""
     p = subparsers.add_parser("bench", help="benchmarks",
                               description="Benchmarks against scikit-learn.")
     sub = p.add_subparsers(dest="suite", metavar="SUITE", required=True)
@@ -64,6 +64,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     residual_bench.add_parser(sub)
     interop.add_parser(sub)
     metrics_bench.add_parser(sub)
+    dask_bench.add_parser(sub)
 
 
 def workload_from_args(args: argparse.Namespace, preset: str) -> Workload:

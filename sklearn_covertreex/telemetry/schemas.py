@@ -119,6 +119,26 @@ _INTEROP_RUN: Mapping[str, tuple[type, ...]] = MappingProxyType({
 })
 
 
+_DASK_RUN: Mapping[str, tuple[type, ...]] = MappingProxyType({
+    "workload": (str,),
+    "method": (str,),
+    "query": (str,),
+    "workers": (int,),
+    "n": (int,),
+    "d": (int,),
+    "k": (int,),
+    "n_queries": (int,),
+    "build_seconds": _NUM,
+    "query_seconds": _NUM,
+    "peak_memory_mib": (list,),
+    "worker_transfer_bytes": (int, _NONE),
+    "query_block_bytes": (int, _NONE),
+    "identical": (bool, _NONE),
+    "exact": (bool, _NONE),
+    "machine": (dict,),
+})
+
+
 #: Present only when pruning was counted.
 _QUERY_BATCH_OPTIONAL: Mapping[str, tuple[type, ...]] = MappingProxyType({
     "pruned_nodes_total": (int,),
@@ -144,6 +164,7 @@ SCHEMAS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     "query_batch": _freeze("query_batch", _QUERY_BATCH, _QUERY_BATCH_OPTIONAL),
     "residual_run": _freeze("residual_run", _RESIDUAL_RUN),
     "interop_run": _freeze("interop_run", _INTEROP_RUN),
+    "dask_run": _freeze("dask_run", _DASK_RUN),
 })
 
 

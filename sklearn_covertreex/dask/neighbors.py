@@ -1,0 +1,117 @@
+"""DaskCoverTreeNeighbors: the exact Euclidean cover tree, sharded over a Dask cluster."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from ..api import CoverTree
+from ..estimators._common import make_runtime
+from ..estimators.neighbors import CoverTreeNeighbors
+from ..runtime import Runtime
+from ._base import _DaskShardedBase
+from ._params import document_dask
+
+
+def fit_cover_tree(runtime: Runtime, rows: np.ndarray, threads: int) -> CoverTree:
+    """A shard's tree (local ids), built with ``threads`` kernel threads (runs on a worker)."""
+    return CoverTree(runtime.replace(n_jobs=threads)).fit(rows)
+
+
+def cover_tree_rows(tree: CoverTree) -> np.ndarray:
+    """The tree's rows in id order (the shard's query block for fitted-row answers)."""
+    return tree.fitted_rows()[1]
+
+
+@document_dask
+class DaskCoverTreeNeighbors(_DaskShardedBase):
+    """Exact Euclidean nearest neighbours on cover trees sharded over a Dask cluster.
+
+    The rows are split into shards (a dask array's row chunks, or
+    ``n_shards`` pieces of an in-memory array); each shard's
+    :class:`~sklearn_covertreex.CoverTree` is built on the worker holding
+    that partition and stays there. A query block travels to every shard,
+    each shard answers it exactly, and the (distance, id) lists are merged
+    pairwise on the workers with :func:`~sklearn_covertreex.merge_knn`: the
+    answers equal :class:`~sklearn_covertreex.CoverTreeNeighbors` on the
+    same data, for any sharding, ties included (distance, then the smaller
+    global row id). A worker lost during a query is survived: the scheduler
+    rebuilds its shards from their partitions and the query completes.
+
+    Parameters
+    ----------
+    %(n_neighbors)s
+    %(radius)s
+    %(n_shards)s
+    %(query_block_size)s
+    %(client)s
+    %(backend)s
+    %(traversal)s
+    %(conflict_graph)s
+    %(batch_order)s
+    %(n_jobs)s
+    %(random_state)s
+
+    Attributes
+    ----------
+    %(shards_)s
+    %(shard_sizes_)s
+    %(offsets_)s
+    %(n_samples_fit_)s
+    %(n_features_in_)s
+    %(feature_names_in_)s
+    effective_metric_ : str
+        Always ``"euclidean"``.
+    effective_metric_params_ : dict
+        Always empty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from distributed import Client, LocalCluster
+    >>> from sklearn_covertreex.dask import DaskCoverTreeNeighbors
+    >>> with LocalCluster(n_workers=2, threads_per_worker=1) as cluster, \\
+    ...         Client(cluster) as client:                       # doctest: +SKIP
+    ...     X = np.random.default_rng(0).normal(size=(10_000, 3))
+    ...     nn = DaskCoverTreeNeighbors(n_neighbors=4).fit(X)
+    ...     dist, ind = nn.kneighbors(X[:5])
+    """
+
+    def __init__(self, n_neighbors: int = 5, radius: float = 1.0, *,
+                 n_shards: int | None = None, query_block_size: int = 16384,
+                 client: Any = None, backend: str = "auto", traversal: str = "sparse",
+                 conflict_graph: str = "segmented", batch_order: str = "random",
+                 n_jobs: int | None = None, random_state: Any = None) -> None:
+        self.n_neighbors = n_neighbors
+        self.radius = radius
+        self.n_shards = n_shards
+        self.query_block_size = query_block_size
+        self.client = client
+        self.backend = backend
+        self.traversal = traversal
+        self.conflict_graph = conflict_graph
+        self.batch_order = batch_order
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def _prepare_fit(self, X: Any, n: int) -> dict[str, Any]:
+        return {"effective_metric_": "euclidean", "effective_metric_params_": {},
+                "_runtime": make_runtime(self).replace(n_jobs=None)}
+
+    _private_fitted = (*_DaskShardedBase._private_fitted, "_runtime")
+
+    def _shard_builder(self, fitted: dict[str, Any]):
+        return functools.partial(fit_cover_tree, fitted["_runtime"]), cover_tree_rows
+
+    def to_local(self) -> CoverTreeNeighbors:
+        """One :class:`~sklearn_covertreex.CoverTreeNeighbors` on all the fitted rows.
+
+        The rows are gathered to the client (they must fit in its memory) and
+        one tree is built on them, with the same parameters; its answers
+        equal this estimator's.
+        """
+        params = {name: getattr(self, name) for name in CoverTreeNeighbors._get_param_names()
+                  if hasattr(self, name)}
+        return CoverTreeNeighbors(**params).fit(self.fitted_rows())
