@@ -111,6 +111,35 @@ def test_radius_neighbors_equal_single_machine(client, ties, n_shards):
     assert all(np.array_equal(a, b) for a, b in zip(only, got[1], strict=True))
 
 
+METRIC_CASES = [("manhattan", {}), ("chebyshev", {}), ("minkowski", {"p": 3}),
+                ("cosine", {}), ("haversine", {})]
+
+
+@pytest.mark.parametrize("metric, params", METRIC_CASES)
+@pytest.mark.parametrize("n_shards", (1, 3))
+def test_every_metric_equals_single_machine(client, metric, params, n_shards):
+    rng = np.random.default_rng(3)
+    X = np.round(rng.uniform(-1.2, 1.2, size=(900, 2)), 1)  # ties; lat/lon in radians
+    X = X[np.abs(X).sum(axis=1) > 0]  # cosine refuses zero rows
+    Q = np.vstack([np.round(rng.uniform(-1.2, 1.2, size=(60, 2)), 1) + 0.05, X[:20]])
+    kw = {"metric": metric, **({"p": params["p"]} if "p" in params else {})}
+    nn = DaskCoverTreeNeighbors(n_neighbors=7, radius=0.2, n_shards=n_shards,
+                                query_block_size=40, **kw).fit(X)
+    local = CoverTreeNeighbors(n_neighbors=7, radius=0.2, **kw).fit(X)
+    assert nn.effective_metric_ == local.effective_metric_
+    _equal(nn.kneighbors(Q), local.kneighbors(Q))
+    _equal(nn.kneighbors(), local.kneighbors())
+    _equal_radius(nn.radius_neighbors(Q), local.radius_neighbors(Q))
+    _equal(nn.to_local().kneighbors(Q), local.kneighbors(Q))
+
+
+def test_unknown_metric_is_refused_before_any_shard(client, ties):
+    nn = DaskCoverTreeNeighbors(metric="braycurtis")
+    with pytest.raises(ValueError, match="braycurtis"):
+        nn.fit(ties[0])
+    assert not hasattr(nn, "shards_")
+
+
 def test_dask_in_dask_out(client, ties):
     X, Q = ties
     Xd = da.from_array(X, chunks=(450, 2))  # 5 chunks, the last one short

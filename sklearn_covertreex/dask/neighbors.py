@@ -1,4 +1,4 @@
-"""DaskCoverTreeNeighbors: the exact Euclidean cover tree, sharded over a Dask cluster."""
+"""DaskCoverTreeNeighbors: the exact cover tree (any metric it serves), sharded over Dask."""
 
 from __future__ import annotations
 
@@ -9,15 +9,23 @@ import numpy as np
 
 from ..api import CoverTree
 from ..estimators._common import make_runtime
+from ..estimators._metric import check_metric_strategies, make_tree_params, resolve_metric
 from ..estimators.neighbors import CoverTreeNeighbors
 from ..runtime import Runtime
 from ._base import _DaskShardedBase
 from ._params import document_dask
 
 
-def fit_cover_tree(runtime: Runtime, rows: np.ndarray, threads: int) -> CoverTree:
-    """A shard's tree (local ids), built with ``threads`` kernel threads (runs on a worker)."""
-    return CoverTree(runtime.replace(n_jobs=threads)).fit(rows)
+def fit_cover_tree(runtime: Runtime, metric: Any, p: Any, metric_params: dict | None,
+                   rows: np.ndarray, threads: int) -> CoverTree:
+    """A shard's tree (local ids), built with ``threads`` kernel threads (runs on a worker).
+
+    The metric parameters are resolved here, on the worker, exactly as
+    :class:`~sklearn_covertreex.CoverTreeNeighbors` resolves them.
+    """
+    resolved = resolve_metric(metric, p, metric_params)
+    return CoverTree(runtime.replace(n_jobs=threads), metric=resolved.tree_metric,
+                     metric_params=resolved.tree_params).fit(rows)
 
 
 def cover_tree_rows(tree: CoverTree) -> np.ndarray:
@@ -27,7 +35,7 @@ def cover_tree_rows(tree: CoverTree) -> np.ndarray:
 
 @document_dask
 class DaskCoverTreeNeighbors(_DaskShardedBase):
-    """Exact Euclidean nearest neighbours on cover trees sharded over a Dask cluster.
+    """Exact nearest neighbours on cover trees sharded over a Dask cluster, for any metric.
 
     The rows are split into shards (a dask array's row chunks, or
     ``n_shards`` pieces of an in-memory array); each shard's
@@ -39,11 +47,20 @@ class DaskCoverTreeNeighbors(_DaskShardedBase):
     same data, for any sharding, ties included (distance, then the smaller
     global row id). A worker lost during a query is survived: the scheduler
     rebuilds its shards from their partitions and the query completes.
+    ``metric``, ``p`` and ``metric_params`` are those of
+    :class:`~sklearn_covertreex.CoverTreeNeighbors` (a metric of your own
+    must be a module-level function, so that it pickles to the workers).
 
     Parameters
     ----------
     %(n_neighbors)s
     %(radius)s
+    metric : str or callable, default="minkowski"
+        As :class:`~sklearn_covertreex.CoverTreeNeighbors`'s.
+    p : float, default=2
+        As :class:`~sklearn_covertreex.CoverTreeNeighbors`'s.
+    metric_params : dict, default=None
+        As :class:`~sklearn_covertreex.CoverTreeNeighbors`'s.
     %(n_shards)s
     %(query_block_size)s
     %(client)s
@@ -62,10 +79,10 @@ class DaskCoverTreeNeighbors(_DaskShardedBase):
     %(n_samples_fit_)s
     %(n_features_in_)s
     %(feature_names_in_)s
-    effective_metric_ : str
-        Always ``"euclidean"``.
+    effective_metric_ : str or callable
+        The metric, as :class:`~sklearn_covertreex.CoverTreeNeighbors` reports it.
     effective_metric_params_ : dict
-        Always empty.
+        Its parameters, likewise.
 
     Examples
     --------
@@ -80,12 +97,17 @@ class DaskCoverTreeNeighbors(_DaskShardedBase):
     """
 
     def __init__(self, n_neighbors: int = 5, radius: float = 1.0, *,
-                 n_shards: int | None = None, query_block_size: int = 16384,
+                 metric: Any = "minkowski", p: float = 2,
+                 metric_params: dict | None = None, n_shards: int | None = None,
+                 query_block_size: int = 16384,
                  client: Any = None, backend: str = "auto", traversal: str = "sparse",
                  conflict_graph: str = "segmented", batch_order: str = "random",
                  n_jobs: int | None = None, random_state: Any = None) -> None:
         self.n_neighbors = n_neighbors
         self.radius = radius
+        self.metric = metric
+        self.p = p
+        self.metric_params = metric_params
         self.n_shards = n_shards
         self.query_block_size = query_block_size
         self.client = client
@@ -97,13 +119,19 @@ class DaskCoverTreeNeighbors(_DaskShardedBase):
         self.random_state = random_state
 
     def _prepare_fit(self, X: Any, n: int) -> dict[str, Any]:
-        return {"effective_metric_": "euclidean", "effective_metric_params_": {},
+        resolved = resolve_metric(self.metric, self.p, self.metric_params)
+        check_metric_strategies(resolved, self.conflict_graph, self.batch_order)
+        make_tree_params(resolved, X.shape[1])
+        return {"effective_metric_": resolved.effective_metric,
+                "effective_metric_params_": resolved.effective_metric_params,
                 "_runtime": make_runtime(self).replace(n_jobs=None)}
 
     _private_fitted = (*_DaskShardedBase._private_fitted, "_runtime")
 
     def _shard_builder(self, fitted: dict[str, Any]):
-        return functools.partial(fit_cover_tree, fitted["_runtime"]), cover_tree_rows
+        build = functools.partial(fit_cover_tree, fitted["_runtime"], self.metric, self.p,
+                                  self.metric_params)
+        return build, cover_tree_rows
 
     def to_local(self) -> CoverTreeNeighbors:
         """One :class:`~sklearn_covertreex.CoverTreeNeighbors` on all the fitted rows.

@@ -46,6 +46,10 @@ class Shard:
         Kernel threads of this shard's queries (None: the worker's threads).
     nbytes : int
         Bytes of the arrays the index holds (what moving the shard would cost).
+    kept_rows : ndarray or None
+        The partition's rows, kept only where the index stores transformed
+        rows (metrics such as cosine or haversine search rows of their own),
+        which cannot be turned back into the user's rows exactly.
     """
 
     index: Index
@@ -54,9 +58,12 @@ class Shard:
     rows_of: Callable[[Any], np.ndarray]
     n_jobs: int | None = None
     nbytes: int = 0
+    kept_rows: np.ndarray | None = None
 
     def rows(self) -> np.ndarray:
-        """The shard's rows (float64, local id order)."""
+        """The shard's rows as the user gave them (float64, local id order)."""
+        if self.kept_rows is not None:
+            return self.kept_rows
         return self.rows_of(self.index)
 
     @property
@@ -121,7 +128,10 @@ def build_shard(block: Any, offset: int, build: Callable[[np.ndarray, int], Inde
         raise ValueError("Input X contains NaN or infinity.")
     threads = n_jobs if n_jobs is not None else worker_threads()
     index = build(rows, threads)
-    return Shard(index, int(offset), rows.shape[0], rows_of, n_jobs, array_bytes(index))
+    stored = rows_of(index)
+    kept = None if stored.shape == rows.shape and np.array_equal(stored, rows) else rows
+    nbytes = array_bytes(index) + (0 if kept is None else int(kept.nbytes))
+    return Shard(index, int(offset), rows.shape[0], rows_of, n_jobs, nbytes, kept)
 
 
 def array_bytes(obj: Any, _seen: set[int] | None = None, _depth: int = 0) -> int:
