@@ -120,9 +120,11 @@ def _cell_tables(lev, Y):
     """
     levels = np.unique(lev)
     sh, st, table_ptr = _cell_hashes(lev, Y, levels)
-    table = np.repeat(np.arange(levels.shape[0]), np.diff(table_ptr))
-    order = np.lexsort((sh, table))
-    return sh[order], st[order], table_ptr, np.searchsorted(levels, lev)
+    for a, b in zip(table_ptr[:-1], table_ptr[1:], strict=True):
+        order = np.argsort(sh[a:b])
+        sh[a:b] = sh[a:b][order]
+        st[a:b] = st[a:b][order]
+    return sh, st, table_ptr, np.searchsorted(levels, lev)
 
 
 @njit(cache=True, inline="always")
