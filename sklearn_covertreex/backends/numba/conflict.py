@@ -175,18 +175,24 @@ def _probe(metric, X, lev, Y, y_rtol, i, sh, st, lo0, hi0, ei, ej, at, fill):
 
 
 @njit(cache=True, nogil=True)
-def _cells_range(metric, X, lev, Y, y_rtol, sh, st, table_ptr, level_index, offsets, ei, ej,
-                 counts, lo, hi):
-    """Grid conflicts of sources lo:hi: counted (``ei`` empty), or written at offsets."""
-    fill = ei.shape[0] > 0
+def _cells_count_range(metric, X, lev, Y, y_rtol, sh, st, table_ptr, level_index, counts, lo, hi):
+    """Number of grid conflicts of each source in lo:hi."""
+    empty = np.empty(0, np.int64)
     for i in range(lo, hi):
-        if fill and counts[i] == 0:
-            continue
         li = level_index[i]
-        c = _probe(metric, X, lev, Y, y_rtol, i, sh, st, table_ptr[li], table_ptr[li + 1], ei, ej,
-                   offsets[i] if fill else 0, fill)
-        if not fill:
-            counts[i] = c
+        counts[i] = _probe(metric, X, lev, Y, y_rtol, i, sh, st, table_ptr[li],
+                           table_ptr[li + 1], empty, empty, 0, False)
+
+
+@njit(cache=True, nogil=True)
+def _cells_fill_range(metric, X, lev, Y, y_rtol, sh, st, table_ptr, level_index, counts, offsets,
+                      ei, ej, lo, hi):
+    """Grid conflicts of the sources in lo:hi, written at their offsets."""
+    for i in range(lo, hi):
+        if counts[i] > 0:
+            li = level_index[i]
+            _probe(metric, X, lev, Y, y_rtol, i, sh, st, table_ptr[li], table_ptr[li + 1], ei,
+                   ej, offsets[i], True)
 
 
 def conflict_cells(metric, X, lev, Y, y_rtol):
@@ -206,14 +212,13 @@ def conflict_cells(metric, X, lev, Y, y_rtol):
     n = X.shape[0]
     sh, st, table_ptr, level_index = _cell_tables(lev, Y)
     counts = np.zeros(n, np.int64)
-    empty = np.empty(0, np.int64)
     args = (metric, X, lev, Y, float(y_rtol), sh, st, table_ptr, level_index)
-    for_chunks(_cells_range, n, (*args, empty, empty, empty, counts), grain=PROBE_GRAIN)
+    for_chunks(_cells_count_range, n, (*args, counts), grain=PROBE_GRAIN)
     offsets = _offsets(counts)
     ei = np.empty(offsets[-1], np.int64)
     ej = np.empty(offsets[-1], np.int64)
     if offsets[-1] > 0:
-        for_chunks(_cells_range, n, (*args, offsets, ei, ej, counts), grain=PROBE_GRAIN)
+        for_chunks(_cells_fill_range, n, (*args, counts, offsets, ei, ej), grain=PROBE_GRAIN)
     return ei, ej
 
 
