@@ -112,9 +112,8 @@ def _heap_push(hd, hi, size, k, d, idx):
 
 
 @njit(cache=True, inline="always")
-def _sift_down(hd, hi, d, idx, end):
-    """Put (d, idx) at the top of the max-heap hd[:end], hi[:end] and restore order."""
-    pos = 0
+def _sift_from(hd, hi, pos, d, idx, end):
+    """Put (d, idx) at ``pos`` of the max-heap hd[:end], hi[:end] and sift it down."""
     while True:
         left = 2 * pos + 1
         if left >= end:
@@ -131,6 +130,12 @@ def _sift_down(hd, hi, d, idx, end):
             break
     hd[pos] = d
     hi[pos] = idx
+
+
+@njit(cache=True, inline="always")
+def _sift_down(hd, hi, d, idx, end):
+    """Put (d, idx) at the top of the max-heap hd[:end], hi[:end] and restore order."""
+    _sift_from(hd, hi, 0, d, idx, end)
 
 
 @njit(cache=True)
@@ -143,31 +148,9 @@ def _heap_sort(hd, hi, size):
 
 
 @njit(cache=True)
-def _sift_at(hd, hi, pos, end):
-    """Restore the max-heap order of hd[:end], hi[:end] below ``pos``."""
-    d, idx = hd[pos], hi[pos]
-    while True:
-        left = 2 * pos + 1
-        if left >= end:
-            break
-        big = left
-        right = left + 1
-        if right < end and _less(hd[left], hi[left], hd[right], hi[right]):
-            big = right
-        if _less(d, idx, hd[big], hi[big]):
-            hd[pos] = hd[big]
-            hi[pos] = hi[big]
-            pos = big
-        else:
-            break
-    hd[pos] = d
-    hi[pos] = idx
-
-
-@njit(cache=True)
 def _sort_pairs(hd, hi):
     """Sort (hd, hi) in place into ascending (distance, id) order (heap sort)."""
     n = hd.shape[0]
     for start in range(n // 2 - 1, -1, -1):
-        _sift_at(hd, hi, start, n)
+        _sift_from(hd, hi, start, hd[start], hi[start], n)
     _heap_sort(hd, hi, n)
