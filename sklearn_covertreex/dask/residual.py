@@ -11,7 +11,13 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ..engines.residual import ResidualIndex, build_index, check_choices, resolve_algorithm
+from ..engines.residual import (
+    ResidualIndex,
+    build_index,
+    check_choices,
+    residual_points,
+    resolve_algorithm,
+)
 from ..estimators.residual import ResidualCoverTreeNeighbors
 from ..metrics.residual import INDUCING_SELECTIONS, ResidualModel, default_kernel
 from ..runtime import Runtime
@@ -24,8 +30,9 @@ from .partition import is_dask
 def fit_residual_index(runtime: Runtime, model: ResidualModel, algorithm: str, backend: str,
                        rows: np.ndarray, threads: int) -> ResidualIndex:
     """A shard's residual index (local ids) on ``rows`` (runs on a worker)."""
-    return build_index(runtime.replace(n_jobs=threads), model, model.points(rows), algorithm,
-                       None, backend)
+    runtime = runtime.replace(n_jobs=threads)
+    return build_index(runtime, model, residual_points(runtime, model, rows), algorithm, None,
+                       backend)
 
 
 def residual_rows(index: ResidualIndex) -> np.ndarray:
