@@ -55,12 +55,9 @@ class DaskCoverTreeNeighbors(_DaskShardedBase):
     ----------
     %(n_neighbors)s
     %(radius)s
-    metric : str or callable, default="minkowski"
-        As :class:`~sklearn_covertreex.CoverTreeNeighbors`'s.
-    p : float, default=2
-        As :class:`~sklearn_covertreex.CoverTreeNeighbors`'s.
-    metric_params : dict, default=None
-        As :class:`~sklearn_covertreex.CoverTreeNeighbors`'s.
+    %(metric)s
+    %(p)s
+    %(metric_params)s
     %(n_shards)s
     %(query_block_size)s
     %(client)s
