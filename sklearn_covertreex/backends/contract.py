@@ -43,6 +43,20 @@ CELL_CLAMP = 4.0e18
 CELL_RTOL = 1e-9
 
 
+def check_row_width(metric: KernelMetric, width: int) -> None:
+    """Raise ``ValueError`` unless rows ``width`` wide are the rows of ``metric``'s parameters.
+
+    ``metric.params[0]`` is the row width: this is what makes every kernel
+    refuse rows of another metric or of another tree.
+    """
+    params = metric.params
+    if params.shape[0] < 1 or width != int(params[0]):
+        raise ValueError(
+            "rows do not have the width the metric's parameters give: "
+            "rows of another metric, or parameters of another tree"
+        )
+
+
 def ceil_log2(x: float) -> int:
     """Smallest integer t with ``x <= 2**t`` (x > 0 and finite).
 

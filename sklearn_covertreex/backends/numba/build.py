@@ -15,8 +15,8 @@ from numba import njit
 from ..._parallel import for_chunks
 from ..contract import PRUNE_RTOL
 from ..contract import ceil_log2 as _ceil_log2_py
-from .distance import _dist, _row_dist, check_width
-from .heaps import _fgrow, _fpop, _fpush, _grow, _new_frontier
+from .distance import _dist, _row_dist, rows
+from .heaps import FRONTIER_START, _fpop, _fpush, _grow
 
 #: Fewest points per chunk of a per-point tree search.
 SEARCH_GRAIN = 64
@@ -133,7 +133,8 @@ def _covering_search(metric, points, level, radius, parent_dist, child_ptr, chil
         lb, p, dp, fs = _fpop(fk, fn, fd, fs)
         slack = PRUNE_RTOL * (dp + radius[p])
         if fs + child_ptr[p + 1] - child_ptr[p] > fk.shape[0]:
-            fk, fn, fd = _fgrow((fk, fn, fd), fs + child_ptr[p + 1] - child_ptr[p])
+            need = fs + child_ptr[p + 1] - child_ptr[p]
+            fk, fn, fd = _grow(fk, need), _grow(fn, need), _grow(fd, need)
         if lb > bestd + slack:
             break
         if lb > math.ldexp(1.0, level[p] - 1) + slack:
@@ -162,7 +163,8 @@ def _covering_search(metric, points, level, radius, parent_dist, child_ptr, chil
 @njit(cache=True, nogil=True)
 def _traverse_range(metric, points, level, radius, parent_dist, child_ptr, children, root, X,
                     out_level, out_parent, out_dup, lo, hi):
-    front = _new_frontier()
+    front = (np.empty(FRONTIER_START, np.float64), np.empty(FRONTIER_START, np.int64),
+             np.empty(FRONTIER_START, np.float64))
     for i in range(lo, hi):
         best, bestd, dup, front = _covering_search(metric,
             points, level, radius, parent_dist, child_ptr, children, root, X[i], front
@@ -181,8 +183,7 @@ def traverse_sparse(metric, points, level, radius, parent_dist, child_ptr, child
     smaller index) and the level is ceil(log2 d(x, parent)) - 1, the lowest
     level that keeps separation (see doc/algorithm.md).
     """
-    check_width(metric, points.shape[1])
-    check_width(metric, X.shape[1])
+    points, X = rows(metric, points), rows(metric, X)
     n = X.shape[0]
     out_level = np.zeros(n, np.int64)
     out_parent = np.full(n, -1, np.int64)
@@ -194,9 +195,7 @@ def traverse_sparse(metric, points, level, radius, parent_dist, child_ptr, child
 
 
 @njit(cache=True)
-def update_radii(metric, points, parent, radius, nodes):
-    """Raise the subtree radius of every ancestor of ``nodes`` (in place)."""
-    check_width(metric, points.shape[1])
+def _raise_radii(metric, points, parent, radius, nodes):
     for v in nodes:
         a = parent[v]
         while a >= 0:
@@ -204,6 +203,11 @@ def update_radii(metric, points, parent, radius, nodes):
             if d > radius[a]:
                 radius[a] = d
             a = parent[a]
+
+
+def update_radii(metric, points, parent, radius, nodes):
+    """Raise the subtree radius of every ancestor of ``nodes`` (in place)."""
+    _raise_radii(metric, rows(metric, points), parent, radius, np.asarray(nodes, np.int64))
 
 
 @njit(cache=True, nogil=True)
@@ -238,8 +242,7 @@ def find_parents(metric, points, level, child_ptr, children, root, X, target, el
     Returns -1 where there is none. Non-eligible nodes are still used to
     navigate (they keep the old tree's geometry).
     """
-    check_width(metric, points.shape[1])
-    check_width(metric, X.shape[1])
+    points, X = rows(metric, points), rows(metric, X)
     out = np.full(X.shape[0], -1, np.int64)
     for_chunks(_find_parents_range, X.shape[0], (metric, points, level, child_ptr, children, root,
                                                  X, target, eligible, out), grain=SEARCH_GRAIN)
@@ -254,8 +257,7 @@ def _pair_distances_range(metric, A, ia, B, ib, out, lo, hi):
 
 def pair_distances(metric, A, ia, B, ib):
     """Distances between rows ``A[ia[t]]`` and ``B[ib[t]]``."""
-    check_width(metric, A.shape[1])
-    check_width(metric, B.shape[1])
+    A, B = rows(metric, A), rows(metric, B)
     out = np.empty(ia.shape[0], np.float64)
     for_chunks(_pair_distances_range, ia.shape[0], (metric, A, ia, B, ib, out),
                grain=DISTANCE_GRAIN)
@@ -270,24 +272,15 @@ def _distances_to_point_range(metric, A, x, out, lo, hi):
 
 def distances_to_point(metric, A, x):
     """Distances from x to every row of A."""
-    check_width(metric, A.shape[1])
-    check_width(metric, x.shape[0])
+    A, x = rows(metric, A), rows(metric, x)
     out = np.empty(A.shape[0], np.float64)
     for_chunks(_distances_to_point_range, A.shape[0], (metric, A, x, out), grain=DISTANCE_GRAIN)
     return out
 
 
-@njit(cache=True)
 def subtree_radii(metric, points, parent):
     """Exact subtree radius: largest distance from each node to a descendant."""
-    check_width(metric, points.shape[1])
-    n = parent.shape[0]
-    radius = np.zeros(n, np.float64)
-    for v in range(n):
-        a = parent[v]
-        while a >= 0:
-            d = _row_dist(metric, points, v, points, a)
-            if d > radius[a]:
-                radius[a] = d
-            a = parent[a]
+    radius = np.zeros(parent.shape[0], np.float64)
+    _raise_radii(metric, rows(metric, points), parent, radius,
+                 np.arange(parent.shape[0], dtype=np.int64))
     return radius

@@ -2,7 +2,12 @@
 
 Each conflict graph is found in two passes over the sources, both GIL-free
 compiled range kernels run over chunks (:func:`sklearn_covertreex._parallel.for_chunks`): one
-counts each source's pairs, one writes them at the counts' offsets.
+counts each source's pairs, one writes them at the counts' offsets (one range
+kernel each, counting where its output arrays are empty).
+
+The maximal independent set is the numpy backend's vectorised Luby rounds:
+they take milliseconds on the conflict graphs a build makes, and a compiled
+version cost 1.3 s of every cold start.
 """
 
 from __future__ import annotations
@@ -14,18 +19,14 @@ from numba import njit
 
 from ..._parallel import for_chunks
 from ..contract import CELL_CLAMP, CELL_RTOL, PRUNE_RTOL
-from .distance import _dist, _row_dist, check_width
+from ..numpy.conflict import luby_mis  # noqa: F401  (re-exported: see the module docstring)
+from .distance import _dist, _row_dist, rows
 from .heaps import _grow
 
 #: Fewest sources per chunk of an all-pairs scan.
 PAIR_GRAIN = 16
 #: Fewest sources per chunk of a grid or tree probe.
 PROBE_GRAIN = 64
-
-
-@njit(cache=True)
-def _conflict_scale(lev_i, lev_j):
-    return math.ldexp(1.0, min(lev_i, lev_j))
 
 
 @njit(cache=True, nogil=True)
@@ -36,7 +37,7 @@ def _dense_range(metric, X, lev, offsets, ei, ej, counts, lo, hi):
     for i in range(lo, hi):
         c = 0
         for j in range(i + 1, n):
-            if _row_dist(metric, X, i, X, j) <= _conflict_scale(lev[i], lev[j]):
+            if _row_dist(metric, X, i, X, j) <= math.ldexp(1.0, min(lev[i], lev[j])):
                 if fill:
                     ei[offsets[i] + c] = i
                     ej[offsets[i] + c] = j
@@ -46,7 +47,7 @@ def _dense_range(metric, X, lev, offsets, ei, ej, counts, lo, hi):
 
 def conflict_dense(metric, X, lev):
     """All pairs i < j with d(X[i], X[j]) <= 2^min(lev[i], lev[j])."""
-    check_width(metric, X.shape[1])
+    X = rows(metric, X)
     n = X.shape[0]
     counts = np.zeros(n, np.int64)
     empty = np.empty(0, np.int64)
@@ -82,26 +83,19 @@ def _hash_cells(cells):
 
 
 @njit(cache=True)
-def _cell_hashes(lev, Y, levels):
+def _cell_hashes(lev, Y, levels, sh, st, table_ptr):
     """Per level a: hashes of the cells (side 2^a) of the points with level >= a.
 
-    Returns (hashes, point of each hash, table offsets per level), unsorted.
+    Fills (hashes, point of each hash), unsorted, table by table at the
+    offsets ``table_ptr``.
     """
     n = Y.shape[0]
     k = Y.shape[1]
-    total = 0
-    for a in levels:
-        for i in range(n):
-            if lev[i] >= a:
-                total += 1
-    sh = np.empty(total, np.uint64)
-    st = np.empty(total, np.int64)
-    table_ptr = np.zeros(levels.shape[0] + 1, np.int64)
     cells = np.empty(k, np.int64)
-    pos = 0
     for li in range(levels.shape[0]):
         a = levels[li]
         side = math.ldexp(1.0, a)
+        pos = table_ptr[li]
         for i in range(n):
             if lev[i] >= a:
                 for t in range(k):
@@ -109,8 +103,6 @@ def _cell_hashes(lev, Y, levels):
                 sh[pos] = _hash_cells(cells)
                 st[pos] = i
                 pos += 1
-        table_ptr[li + 1] = pos
-    return sh, st, table_ptr
 
 
 def _cell_tables(lev, Y):
@@ -119,7 +111,13 @@ def _cell_tables(lev, Y):
     Sorting runs in numpy: numba's sorts take seconds to compile.
     """
     levels = np.unique(lev)
-    sh, st, table_ptr = _cell_hashes(lev, Y, levels)
+    # table of level a: the points of level >= a
+    sizes = lev.shape[0] - np.searchsorted(np.sort(lev), levels)
+    table_ptr = np.zeros(levels.shape[0] + 1, np.int64)
+    np.cumsum(sizes, out=table_ptr[1:])
+    sh = np.empty(table_ptr[-1], np.uint64)
+    st = np.empty(table_ptr[-1], np.int64)
+    _cell_hashes(lev, Y, levels, sh, st, table_ptr)
     for a, b in zip(table_ptr[:-1], table_ptr[1:], strict=True):
         order = np.argsort(sh[a:b])
         sh[a:b] = sh[a:b][order]
@@ -128,8 +126,27 @@ def _cell_tables(lev, Y):
 
 
 @njit(cache=True)
-def _probe(metric, X, lev, Y, y_rtol, i, sh, st, lo0, hi0, ei, ej, at, fill):
-    """Conflicts of source i with the points in the cells around it (see conflict_cells)."""
+def _lower_bound(a, lo, hi, v):
+    """First position p in lo:hi of the sorted ``a`` with a[p] >= v (hi if none).
+
+    Written out: numba's ``np.searchsorted`` took about 0.8 s to compile.
+    """
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if a[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def _probe(metric, X, lev, Y, y_rtol, i, sh, st, lo0, hi0, ei, ej, at):
+    """Conflicts of source i with the points in the cells around it (see conflict_cells).
+
+    Counts them, or, where ``ei`` is not empty, also writes them from ``at``.
+    """
+    fill = ei.shape[0] > 0
     k = Y.shape[1]
     a = lev[i]
     side = math.ldexp(1.0, a)
@@ -155,13 +172,13 @@ def _probe(metric, X, lev, Y, y_rtol, i, sh, st, lo0, hi0, ei, ej, at, fill):
                 cells[t] = lo[t] + rest % span[t]
                 rest //= span[t]
             h = _hash_cells(cells)
-            p = lo0 + np.searchsorted(sh[lo0:hi0], h)
+            p = _lower_bound(sh, lo0, hi0, h)
         # the pair test is written here, not in a helper: a helper taking the
         # arrays made this scan about 4x slower (measured, d=8)
         while p < hi0 and (every or sh[p] == h):
             j = st[p]
             if j != i and (lev[j] != a or j > i):
-                if _row_dist(metric, X, i, X, j) <= _conflict_scale(a, lev[j]):
+                if _row_dist(metric, X, i, X, j) <= math.ldexp(1.0, min(a, lev[j])):
                     if fill:
                         ei[at + c] = i if i < j else j
                         ej[at + c] = j if i < j else i
@@ -171,24 +188,18 @@ def _probe(metric, X, lev, Y, y_rtol, i, sh, st, lo0, hi0, ei, ej, at, fill):
 
 
 @njit(cache=True, nogil=True)
-def _cells_count_range(metric, X, lev, Y, y_rtol, sh, st, table_ptr, level_index, counts, lo, hi):
-    """Number of grid conflicts of each source in lo:hi."""
-    empty = np.empty(0, np.int64)
+def _cells_range(metric, X, lev, Y, y_rtol, sh, st, table_ptr, level_index, counts, offsets, ei,
+                 ej, lo, hi):
+    """Grid conflicts of the sources in lo:hi: counted (``ei`` empty), or written at offsets."""
+    fill = ei.shape[0] > 0
     for i in range(lo, hi):
+        if fill and counts[i] == 0:
+            continue
         li = level_index[i]
-        counts[i] = _probe(metric, X, lev, Y, y_rtol, i, sh, st, table_ptr[li],
-                           table_ptr[li + 1], empty, empty, 0, False)
-
-
-@njit(cache=True, nogil=True)
-def _cells_fill_range(metric, X, lev, Y, y_rtol, sh, st, table_ptr, level_index, counts, offsets,
-                      ei, ej, lo, hi):
-    """Grid conflicts of the sources in lo:hi, written at their offsets."""
-    for i in range(lo, hi):
-        if counts[i] > 0:
-            li = level_index[i]
-            _probe(metric, X, lev, Y, y_rtol, i, sh, st, table_ptr[li], table_ptr[li + 1], ei,
-                   ej, offsets[i], True)
+        c = _probe(metric, X, lev, Y, y_rtol, i, sh, st, table_ptr[li], table_ptr[li + 1], ei,
+                   ej, offsets[i] if fill else 0)
+        if not fill:
+            counts[i] = c
 
 
 def conflict_cells(metric, X, lev, Y, y_rtol):
@@ -204,17 +215,18 @@ def conflict_cells(metric, X, lev, Y, y_rtol):
     Every candidate is decided by the exact distance test; hash collisions
     only add candidates (and may repeat a pair), so the set of pairs is exact.
     """
-    check_width(metric, X.shape[1])
+    X = rows(metric, X)
     n = X.shape[0]
     sh, st, table_ptr, level_index = _cell_tables(lev, Y)
     counts = np.zeros(n, np.int64)
     args = (metric, X, lev, Y, float(y_rtol), sh, st, table_ptr, level_index)
-    for_chunks(_cells_count_range, n, (*args, counts), grain=PROBE_GRAIN)
+    empty = np.empty(0, np.int64)
+    for_chunks(_cells_range, n, (*args, counts, empty, empty, empty), grain=PROBE_GRAIN)
     offsets = _offsets(counts)
     ei = np.empty(offsets[-1], np.int64)
     ej = np.empty(offsets[-1], np.int64)
     if offsets[-1] > 0:
-        for_chunks(_cells_fill_range, n, (*args, counts, offsets, ei, ej), grain=PROBE_GRAIN)
+        for_chunks(_cells_range, n, (*args, counts, offsets, ei, ej), grain=PROBE_GRAIN)
     return ei, ej
 
 
@@ -311,8 +323,7 @@ def conflict_tree(metric, points, parent, child_ptr, children, root, X, lev, par
     subtree whose lower bound exceeds 2^lev[x]. A pair is looked up from its
     lower-level end (ties: the smaller index) and decided by the exact test.
     """
-    check_width(metric, points.shape[1])
-    check_width(metric, X.shape[1])
+    points, X = rows(metric, points), rows(metric, X)
     b = X.shape[0]
     att_ptr, att_idx, bradius = batch_radii(metric, points, parent, X, par)
     counts = np.zeros(b, np.int64)
@@ -325,43 +336,3 @@ def conflict_tree(metric, points, parent, child_ptr, children, root, X, lev, par
     if offsets[-1] > 0:
         for_chunks(_tree_range, b, (*args, offsets, ei, ej, counts), grain=PROBE_GRAIN)
     return ei, ej
-
-
-@njit(cache=True)
-def luby_mis(indptr, indices, priority):
-    """Maximal independent set of a graph in CSR form (Luby's rounds).
-
-    A vertex joins when its priority beats every undecided neighbour's; the
-    neighbours of joined vertices drop out. Priorities must be distinct.
-    Returns (mask, number of rounds).
-    """
-    n = indptr.shape[0] - 1
-    state = np.zeros(n, np.int8)  # 0 undecided, 1 in, 2 out
-    join = np.zeros(n, np.bool_)
-    rounds = 0
-    undecided = n
-    while undecided > 0:
-        rounds += 1
-        for v in range(n):
-            join[v] = False
-            if state[v] != 0:
-                continue
-            ok = True
-            for t in range(indptr[v], indptr[v + 1]):
-                u = indices[t]
-                if state[u] == 0 and priority[u] > priority[v]:
-                    ok = False
-                    break
-            join[v] = ok
-        for v in range(n):
-            if join[v]:
-                state[v] = 1
-                undecided -= 1
-        for v in range(n):
-            if join[v]:
-                for t in range(indptr[v], indptr[v + 1]):
-                    u = indices[t]
-                    if state[u] == 0:
-                        state[u] = 2
-                        undecided -= 1
-    return state == 1, rounds

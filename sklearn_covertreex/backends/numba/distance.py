@@ -8,8 +8,8 @@ looked up in :data:`sklearn_covertreex.metrics.METRICS` (or, for a metric
 of the user's own, in :mod:`sklearn_covertreex.metrics.user`). Each kernel is thus
 compiled once per metric it is used with, with no branch per evaluation
 (a runtime branch between metrics kept the distances from inlining and made
-Euclidean queries about twice as slow). :func:`check_width` is what makes a
-kernel refuse rows of another metric: ``params[0]`` is the row width.
+Euclidean queries about twice as slow). :func:`rows` is what makes a kernel
+refuse rows of another metric: ``params[0]`` is the row width.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from numba.extending import overload
 
 from ...metrics import METRICS
 from ...metrics.user import compiled_distance
+from ..contract import check_row_width
 
 #: kernel-metric class -> compiled distance of its metric
 _COMPILED = {METRICS.get(name).kernel_class: METRICS.get(name).compiled for name in METRICS}
@@ -57,12 +58,15 @@ def _row_dist(metric, a, i, b, j):
     return rows_distance(metric, a[i], b[j])
 
 
-@njit(cache=True)
-def check_width(metric, width):
-    """Raise ``ValueError`` unless rows are ``metric.params[0]`` wide."""
-    params = metric.params
-    if params.shape[0] < 1 or width != int(params[0]):
-        raise ValueError(
-            "rows do not have the width the metric's parameters give: "
-            "rows of another metric, or parameters of another tree"
-        )
+def rows(metric, a):
+    """``a`` as a read-only view, after checking it holds rows of ``metric`` (``ValueError``).
+
+    Every kernel receives its row arrays through this, so each compiled
+    distance sees one array layout (read-only) wherever the rows come from
+    (a frozen tree, a builder, the user's queries) and is compiled once,
+    not once per combination.
+    """
+    check_row_width(metric, a.shape[-1])
+    view = a.view()
+    view.flags.writeable = False
+    return view

@@ -3,13 +3,19 @@
 The k-best heap is a max-heap on (distance, id) of capacity k, so the
 current k-th neighbour sits at the top and ties go to the smaller id; the
 frontier is a min-heap of (lower bound, node, distance) for best-first
-searches. Both are plain arrays grown by doubling.
+searches. Both are plain arrays grown by doubling. A search allocates its
+frontier as three arrays of :data:`FRONTIER_START` entries (keys, nodes,
+distances) and grows each with :func:`_grow`: helpers taking or returning the
+three as a tuple cost about 1.5 s of a cold start.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+#: Initial capacity of a best-first frontier.
+FRONTIER_START = 64
 
 
 @njit(cache=True)
@@ -42,15 +48,6 @@ def _fpush(fk, fn, fd, size, key, node, dist):
     return size + 1
 
 
-@njit(cache=True)
-def _fgrow(front, need):
-    """Frontier buffers with room for ``need`` entries."""
-    fk, fn, fd = front
-    if fk.shape[0] >= need:
-        return front
-    return _grow(fk, need), _grow(fn, need), _grow(fd, need)
-
-
 @njit(cache=True, inline="always")
 def _fpop(fk, fn, fd, size):
     """Pop the smallest key; returns (key, node, dist, new size)."""
@@ -76,11 +73,6 @@ def _fpop(fk, fn, fd, size):
     fn[pos] = ln
     fd[pos] = ld
     return key, node, dist, size
-
-
-@njit(cache=True)
-def _new_frontier():
-    return np.empty(64, np.float64), np.empty(64, np.int64), np.empty(64, np.float64)
 
 
 @njit(cache=True, inline="always")

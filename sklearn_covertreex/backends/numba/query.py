@@ -12,15 +12,14 @@ from numba import njit
 
 from ..._parallel import for_chunks
 from ..contract import PRUNE_RTOL
-from .distance import _dist, check_width
+from .distance import _dist, rows
 from .heaps import (
-    _fgrow,
+    FRONTIER_START,
     _fpop,
     _fpush,
     _grow,
     _heap_push,
     _heap_sort,
-    _new_frontier,
     _sort_pairs,
 )
 
@@ -55,7 +54,8 @@ def _knn_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, i
             n_pruned += fs + 1
             break
         if fs + child_ptr[p + 1] - child_ptr[p] > fk.shape[0]:
-            fk, fn, fd = _fgrow((fk, fn, fd), fs + child_ptr[p + 1] - child_ptr[p])
+            need = fs + child_ptr[p + 1] - child_ptr[p]
+            fk, fn, fd = _grow(fk, need), _grow(fn, need), _grow(fd, need)
         for t in range(child_ptr[p], child_ptr[p + 1]):
             c = children[t]
             rc = radius[c]
@@ -84,7 +84,8 @@ def _knn_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, i
 def _knn_range(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, k,
                out_d, out_i, evals, pruned, lo, hi):
     """k-NN of the queries ``Q[lo:hi]`` into the rows ``lo:hi`` of the outputs."""
-    front = _new_frontier()
+    front = (np.empty(FRONTIER_START, np.float64), np.empty(FRONTIER_START, np.int64),
+             np.empty(FRONTIER_START, np.float64))
     for i in range(lo, hi):
         ne, npr, front = _knn_one(metric,
             points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[i], k,
@@ -100,8 +101,7 @@ def knn(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, r
     Returns (distances, ids, distance evaluations, pruned nodes), the last two
     per query.
     """
-    check_width(metric, points.shape[1])
-    check_width(metric, Q.shape[1])
+    points, Q = rows(metric, points), rows(metric, Q)
     nq = Q.shape[0]
     out_d = np.full((nq, k), np.inf)
     out_i = np.full((nq, k), -1, np.int64)
@@ -174,8 +174,7 @@ def _radius_count_range(metric, points, radius, parent_dist, child_ptr, children
 
 def radius_count(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r):
     """Number of ids within r[i] of each row Q[i]."""
-    check_width(metric, points.shape[1])
-    check_width(metric, Q.shape[1])
+    points, Q = rows(metric, points), rows(metric, Q)
     counts = np.zeros(Q.shape[0], np.int64)
     for_chunks(_radius_count_range, Q.shape[0], (metric, points, radius, parent_dist, child_ptr,
                                                  children, id_ptr, ids, root, Q, r, counts),
@@ -202,8 +201,7 @@ def _radius_fill_range(metric, points, radius, parent_dist, child_ptr, children,
 def radius_fill(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r,
                 offsets):
     """Distances and ids within r[i] of each Q[i], written at offsets[i], rows sorted."""
-    check_width(metric, points.shape[1])
-    check_width(metric, Q.shape[1])
+    points, Q = rows(metric, points), rows(metric, Q)
     out_d = np.empty(offsets[-1], np.float64)
     out_i = np.empty(offsets[-1], np.int64)
     for_chunks(_radius_fill_range, Q.shape[0], (metric, points, radius, parent_dist, child_ptr,

@@ -14,6 +14,7 @@ import numpy as np
 
 from ...metrics import euclidean
 from ...metrics.base import KernelMetric
+from ..contract import check_row_width
 
 
 def check_width(metric: KernelMetric, width: int) -> None:
@@ -22,12 +23,7 @@ def check_width(metric: KernelMetric, width: int) -> None:
         raise ValueError(
             f"the numpy tree kernels implement the Euclidean metric only, got {metric!r}"
         )
-    params = metric.params
-    if params.shape[0] < 1 or width != int(params[0]):
-        raise ValueError(
-            "rows do not have the width the metric's parameters give: "
-            "rows of another metric, or parameters of another tree"
-        )
+    check_row_width(metric, width)
 
 
 def _diff_dists(metric: KernelMetric, a: np.ndarray, b: np.ndarray) -> np.ndarray:
