@@ -109,66 +109,65 @@ def _new_bufs():
     )
 
 
-@njit(cache=True)
-def _covering_search(metric, points, level, radius, parent_dist, child_ptr, children, root, x,
-                     front):
-    """Nearest node y with d(x, y) <= 2^level(y) ("covering" x), best-first.
-
-    Returns (node, distance, duplicate node or -1, frontier buffers).
-    Descendants of a node c have levels below level(c), so they can only
-    cover x if d(x, c) - radius(c) <= 2^(level(c) - 1); together with the best
-    covering distance found so far this prunes like a 1-NN search.
-    """
-    fk, fn, fd = front
-    best = -1
-    bestd = np.inf
-    d0 = _dist(metric, x, points, root)
-    if d0 == 0.0:
-        return root, 0.0, root, (fk, fn, fd)
-    if d0 <= math.ldexp(1.0, level[root]):
-        best = root
-        bestd = d0
-    fs = _fpush(fk, fn, fd, 0, d0 - radius[root], root, d0)
-    while fs > 0:
-        lb, p, dp, fs = _fpop(fk, fn, fd, fs)
-        slack = PRUNE_RTOL * (dp + radius[p])
-        if fs + child_ptr[p + 1] - child_ptr[p] > fk.shape[0]:
-            need = fs + child_ptr[p + 1] - child_ptr[p]
-            fk, fn, fd = _grow(fk, need), _grow(fn, need), _grow(fd, need)
-        if lb > bestd + slack:
-            break
-        if lb > math.ldexp(1.0, level[p] - 1) + slack:
-            continue
-        for t in range(child_ptr[p], child_ptr[p + 1]):
-            c = children[t]
-            rc = radius[c]
-            # |d(x, p) - d(p, c)| <= d(x, c): skip c unevaluated when even the
-            # bound says neither c nor its subtree can cover x better
-            gap = abs(dp - parent_dist[c])
-            if gap - rc > min(bestd, math.ldexp(1.0, level[c])) + PRUNE_RTOL * (gap + rc + dp):
-                continue
-            d = _dist(metric, x, points, c)
-            if d == 0.0:
-                return c, 0.0, c, (fk, fn, fd)
-            if d <= math.ldexp(1.0, level[c]) and (d < bestd or (d == bestd and c < best)):
-                best = c
-                bestd = d
-            if rc > 0.0:
-                lim = min(bestd, math.ldexp(1.0, level[c] - 1))
-                if d - rc <= lim + PRUNE_RTOL * (d + rc):
-                    fs = _fpush(fk, fn, fd, fs, d - rc, c, d)
-    return best, bestd, -1, (fk, fn, fd)
-
-
 @njit(cache=True, nogil=True)
 def _traverse_range(metric, points, level, radius, parent_dist, child_ptr, children, root, X,
                     out_level, out_parent, out_dup, lo, hi):
-    front = (np.empty(FRONTIER_START, np.float64), np.empty(FRONTIER_START, np.int64),
-             np.empty(FRONTIER_START, np.float64))
+    """Insertion level, parent and duplicate of the rows lo:hi of X (see traverse_sparse).
+
+    Each row runs a best-first search for the nearest node y with
+    d(x, y) <= 2^level(y) ("covering" x). Descendants of a node c have levels
+    below level(c), so they can only cover x if d(x, c) - radius(c) <=
+    2^(level(c) - 1); with the best covering distance found so far this
+    prunes like a 1-NN search. The search is written inside the loop: numba
+    optimises a callee again in its caller, and a helper cost about a second
+    of a cold start.
+    """
+    fk = np.empty(FRONTIER_START, np.float64)
+    fn = np.empty(FRONTIER_START, np.int64)
+    fd = np.empty(FRONTIER_START, np.float64)
     for i in range(lo, hi):
-        best, bestd, dup, front = _covering_search(metric,
-            points, level, radius, parent_dist, child_ptr, children, root, X[i], front
-        )
+        x = X[i]
+        best = -1
+        bestd = np.inf
+        dup = -1
+        d0 = _dist(metric, x, points, root)
+        if d0 == 0.0:
+            dup = root
+        elif d0 <= math.ldexp(1.0, level[root]):
+            best = root
+            bestd = d0
+        fs = 0
+        if dup < 0:
+            fs = _fpush(fk, fn, fd, 0, d0 - radius[root], root, d0)
+        while fs > 0 and dup < 0:
+            lb, p, dp, fs = _fpop(fk, fn, fd, fs)
+            slack = PRUNE_RTOL * (dp + radius[p])
+            if fs + child_ptr[p + 1] - child_ptr[p] > fk.shape[0]:
+                need = fs + child_ptr[p + 1] - child_ptr[p]
+                fk, fn, fd = _grow(fk, need), _grow(fn, need), _grow(fd, need)
+            if lb > bestd + slack:
+                break
+            if lb > math.ldexp(1.0, level[p] - 1) + slack:
+                continue
+            for t in range(child_ptr[p], child_ptr[p + 1]):
+                c = children[t]
+                rc = radius[c]
+                # |d(x, p) - d(p, c)| <= d(x, c): skip c unevaluated when even the
+                # bound says neither c nor its subtree can cover x better
+                gap = abs(dp - parent_dist[c])
+                if gap - rc > min(bestd, math.ldexp(1.0, level[c])) + PRUNE_RTOL * (gap + rc + dp):
+                    continue
+                d = _dist(metric, x, points, c)
+                if d == 0.0:
+                    dup = c
+                    break
+                if d <= math.ldexp(1.0, level[c]) and (d < bestd or (d == bestd and c < best)):
+                    best = c
+                    bestd = d
+                if rc > 0.0:
+                    lim = min(bestd, math.ldexp(1.0, level[c] - 1))
+                    if d - rc <= lim + PRUNE_RTOL * (d + rc):
+                        fs = _fpush(fk, fn, fd, fs, d - rc, c, d)
         if dup >= 0:
             out_dup[i] = dup
         else:

@@ -140,64 +140,61 @@ def _lower_bound(a, lo, hi, v):
     return lo
 
 
-@njit(cache=True)
-def _probe(metric, X, lev, Y, y_rtol, i, sh, st, lo0, hi0, ei, ej, at):
-    """Conflicts of source i with the points in the cells around it (see conflict_cells).
-
-    Counts them, or, where ``ei`` is not empty, also writes them from ``at``.
-    """
-    fill = ei.shape[0] > 0
-    k = Y.shape[1]
-    a = lev[i]
-    side = math.ldexp(1.0, a)
-    lo = np.empty(k, np.int64)
-    span = np.empty(k, np.int64)
-    total = 1
-    for t in range(k):
-        delta = CELL_RTOL * side + y_rtol * (side + 2.0 * abs(Y[i, t]))
-        lo[t] = _cell(Y[i, t] - delta, side) - 1
-        span[t] = min(_cell(Y[i, t] + delta, side) + 1 - lo[t] + 1, 5)
-        total *= span[t]
-    # the rounding slack exceeds a cell: the grid cannot resolve this scale,
-    # so every candidate of the level is tested (rare, exact)
-    every = total > 4**k
-    cells = np.empty(k, np.int64)
-    c = 0
-    for code in range(1 if every else total):
-        p = lo0
-        h = np.uint64(0)
-        if not every:
-            rest = code
-            for t in range(k):
-                cells[t] = lo[t] + rest % span[t]
-                rest //= span[t]
-            h = _hash_cells(cells)
-            p = _lower_bound(sh, lo0, hi0, h)
-        # the pair test is written here, not in a helper: a helper taking the
-        # arrays made this scan about 4x slower (measured, d=8)
-        while p < hi0 and (every or sh[p] == h):
-            j = st[p]
-            if j != i and (lev[j] != a or j > i):
-                if _row_dist(metric, X, i, X, j) <= math.ldexp(1.0, min(a, lev[j])):
-                    if fill:
-                        ei[at + c] = i if i < j else j
-                        ej[at + c] = j if i < j else i
-                    c += 1
-            p += 1
-    return c
-
-
 @njit(cache=True, nogil=True)
 def _cells_range(metric, X, lev, Y, y_rtol, sh, st, table_ptr, level_index, counts, offsets, ei,
                  ej, lo, hi):
-    """Grid conflicts of the sources in lo:hi: counted (``ei`` empty), or written at offsets."""
+    """Grid conflicts of the sources in lo:hi: counted (``ei`` empty), or written at offsets.
+
+    Source i probes the points in the cells around its own (see
+    :func:`conflict_cells`). One function, not a per-source helper: numba
+    optimises a callee again inside each caller, and the helper cost about
+    2 s of a cold start.
+    """
     fill = ei.shape[0] > 0
+    k = Y.shape[1]
+    lo_cell = np.empty(k, np.int64)
+    span = np.empty(k, np.int64)
+    cells = np.empty(k, np.int64)
     for i in range(lo, hi):
         if fill and counts[i] == 0:
             continue
         li = level_index[i]
-        c = _probe(metric, X, lev, Y, y_rtol, i, sh, st, table_ptr[li], table_ptr[li + 1], ei,
-                   ej, offsets[i] if fill else 0)
+        lo0 = table_ptr[li]
+        hi0 = table_ptr[li + 1]
+        at = offsets[i] if fill else 0
+        a = lev[i]
+        side = math.ldexp(1.0, a)
+        total = 1
+        for t in range(k):
+            delta = CELL_RTOL * side + y_rtol * (side + 2.0 * abs(Y[i, t]))
+            lo_cell[t] = _cell(Y[i, t] - delta, side) - 1
+            span[t] = min(_cell(Y[i, t] + delta, side) + 1 - lo_cell[t] + 1, 5)
+            total *= span[t]
+        # the rounding slack exceeds a cell: the grid cannot resolve this scale,
+        # so every candidate of the level is tested (rare, exact)
+        every = total > 4**k
+        c = 0
+        for code in range(1 if every else total):
+            p = lo0
+            h = np.uint64(0)
+            if not every:
+                rest = code
+                for t in range(k):
+                    cells[t] = lo_cell[t] + rest % span[t]
+                    rest //= span[t]
+                h = _hash_cells(cells)
+                p = _lower_bound(sh, lo0, hi0, h)
+            # the pair test is written here, not in a helper: a helper taking the
+            # arrays made this scan about 4x slower (measured, d=8)
+            while p < hi0 and (every or sh[p] == h):
+                j = st[p]
+                if j != i and (lev[j] != a or j > i):
+                    if _row_dist(metric, X, i, X, j) <= math.ldexp(1.0, min(a, lev[j])):
+                        if fill:
+                            ei[at + c] = i if i < j else j
+                            ej[at + c] = j if i < j else i
+                        c += 1
+                p += 1
         if not fill:
             counts[i] = c
 

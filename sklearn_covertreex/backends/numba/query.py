@@ -27,72 +27,66 @@ from .heaps import (
 QUERY_GRAIN = 32
 
 
-@njit(cache=True)
-def _knn_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, q, k,
-             hd, hi,
-             front):
-    """Best-first k-NN of one query into the max-heap (hd, hi).
-
-    Returns (distance evaluations, pruned nodes, frontier): a node is pruned
-    when its subtree is discarded unexpanded (skipped by the parent-distance
-    bound, not queued, or left queued when the search stops).
-    """
-    fk, fn, fd = front
-    size = np.int64(0)  # not a literal 0: numba would compile _heap_sort for Literal[int](0) too
-    d0 = _dist(metric, q, points, root)
-    for t in range(id_ptr[root], id_ptr[root + 1]):
-        size = _heap_push(hd, hi, size, k, d0, ids[t])
-    n_dist = 1
-    n_pruned = 0
-    fs = 0
-    if radius[root] > 0.0:
-        fs = _fpush(fk, fn, fd, 0, d0 - radius[root], root, d0)
-    while fs > 0:
-        lb, p, dp, fs = _fpop(fk, fn, fd, fs)
-        kth = hd[0] if size == k else np.inf
-        if lb > kth + PRUNE_RTOL * (dp + radius[p]):
-            n_pruned += fs + 1
-            break
-        if fs + child_ptr[p + 1] - child_ptr[p] > fk.shape[0]:
-            need = fs + child_ptr[p + 1] - child_ptr[p]
-            fk, fn, fd = _grow(fk, need), _grow(fn, need), _grow(fd, need)
-        for t in range(child_ptr[p], child_ptr[p + 1]):
-            c = children[t]
-            rc = radius[c]
-            if size == k:
-                # |d(q, p) - d(p, c)| <= d(q, c): skip c unevaluated when possible
-                gap = abs(dp - parent_dist[c])
-                if gap - rc > hd[0] + PRUNE_RTOL * (gap + rc + dp):
-                    n_pruned += 1
-                    continue
-            d = _dist(metric, q, points, c)
-            n_dist += 1
-            if size < k or d <= hd[0]:
-                for u in range(id_ptr[c], id_ptr[c + 1]):
-                    size = _heap_push(hd, hi, size, k, d, ids[u])
-            if rc > 0.0:
-                kth = hd[0] if size == k else np.inf
-                if d - rc <= kth + PRUNE_RTOL * (d + rc):
-                    fs = _fpush(fk, fn, fd, fs, d - rc, c, d)
-                else:
-                    n_pruned += 1
-    _heap_sort(hd, hi, size)
-    return n_dist, n_pruned, (fk, fn, fd)
-
-
 @njit(cache=True, nogil=True)
 def _knn_range(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, k,
                out_d, out_i, evals, pruned, lo, hi):
-    """k-NN of the queries ``Q[lo:hi]`` into the rows ``lo:hi`` of the outputs."""
-    front = (np.empty(FRONTIER_START, np.float64), np.empty(FRONTIER_START, np.int64),
-             np.empty(FRONTIER_START, np.float64))
+    """Best-first k-NN of the queries ``Q[lo:hi]`` into the rows ``lo:hi`` of the outputs.
+
+    Each output row is a max-heap (distance, id) during its search, sorted at
+    the end. ``evals`` counts distance evaluations, ``pruned`` the nodes whose
+    subtree is discarded unexpanded (skipped by the parent-distance bound,
+    not queued, or left queued when the search stops). The per-query search
+    is written inside the loop: numba optimises a callee again in its caller,
+    and a helper cost about a second of a cold start.
+    """
+    fk = np.empty(FRONTIER_START, np.float64)
+    fn = np.empty(FRONTIER_START, np.int64)
+    fd = np.empty(FRONTIER_START, np.float64)
     for i in range(lo, hi):
-        ne, npr, front = _knn_one(metric,
-            points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[i], k,
-            out_d[i], out_i[i], front,
-        )
-        evals[i] = ne
-        pruned[i] = npr
+        q = Q[i]
+        hd = out_d[i]
+        hx = out_i[i]
+        size = np.int64(0)  # not a literal 0: _heap_sort would compile for Literal[int](0) too
+        d0 = _dist(metric, q, points, root)
+        for t in range(id_ptr[root], id_ptr[root + 1]):
+            size = _heap_push(hd, hx, size, k, d0, ids[t])
+        n_dist = 1
+        n_pruned = 0
+        fs = 0
+        if radius[root] > 0.0:
+            fs = _fpush(fk, fn, fd, 0, d0 - radius[root], root, d0)
+        while fs > 0:
+            lb, p, dp, fs = _fpop(fk, fn, fd, fs)
+            kth = hd[0] if size == k else np.inf
+            if lb > kth + PRUNE_RTOL * (dp + radius[p]):
+                n_pruned += fs + 1
+                break
+            if fs + child_ptr[p + 1] - child_ptr[p] > fk.shape[0]:
+                need = fs + child_ptr[p + 1] - child_ptr[p]
+                fk, fn, fd = _grow(fk, need), _grow(fn, need), _grow(fd, need)
+            for t in range(child_ptr[p], child_ptr[p + 1]):
+                c = children[t]
+                rc = radius[c]
+                if size == k:
+                    # |d(q, p) - d(p, c)| <= d(q, c): skip c unevaluated when possible
+                    gap = abs(dp - parent_dist[c])
+                    if gap - rc > hd[0] + PRUNE_RTOL * (gap + rc + dp):
+                        n_pruned += 1
+                        continue
+                d = _dist(metric, q, points, c)
+                n_dist += 1
+                if size < k or d <= hd[0]:
+                    for u in range(id_ptr[c], id_ptr[c + 1]):
+                        size = _heap_push(hd, hx, size, k, d, ids[u])
+                if rc > 0.0:
+                    kth = hd[0] if size == k else np.inf
+                    if d - rc <= kth + PRUNE_RTOL * (d + rc):
+                        fs = _fpush(fk, fn, fd, fs, d - rc, c, d)
+                    else:
+                        n_pruned += 1
+        _heap_sort(hd, hx, size)
+        evals[i] = n_dist
+        pruned[i] = n_pruned
 
 
 def knn(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, k):
