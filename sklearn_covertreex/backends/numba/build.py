@@ -263,18 +263,16 @@ def pair_distances(metric, A, ia, B, ib):
     return out
 
 
-@njit(cache=True, nogil=True)
-def _distances_to_point_range(metric, A, x, out, lo, hi):
-    for t in range(lo, hi):
-        out[t] = _dist(metric, x, A, t)
-
-
 def distances_to_point(metric, A, x):
-    """Distances from x to every row of A."""
-    A, x = rows(metric, A), rows(metric, x)
-    out = np.empty(A.shape[0], np.float64)
-    for_chunks(_distances_to_point_range, A.shape[0], (metric, A, x, out), grain=DISTANCE_GRAIN)
-    return out
+    """Distances from x to every row of A.
+
+    Runs the pair-distance kernel against the one row (index arrays of
+    ``2 * len(A)`` integers): a kernel of its own cost about a second of a
+    cold start.
+    """
+    n = A.shape[0]
+    return pair_distances(metric, A, np.arange(n, dtype=np.int64), np.asarray(x)[None, :],
+                          np.zeros(n, np.int64))
 
 
 def subtree_radii(metric, points, parent):

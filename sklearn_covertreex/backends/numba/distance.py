@@ -2,10 +2,10 @@
 
 Kernels receive a kernel metric (an instance of its metric's namedtuple
 class, see :mod:`sklearn_covertreex.metrics.base`) and call :func:`_dist` /
-:func:`_row_dist`. :func:`rows_distance` is resolved when a kernel is
-compiled: the argument's class names the metric, whose compiled distance is
-looked up in :data:`sklearn_covertreex.metrics.METRICS` (or, for a metric
-of the user's own, in :mod:`sklearn_covertreex.metrics.user`). Each kernel is thus
+:func:`_row_dist`, resolved when a kernel is compiled: the argument's
+class names the metric, whose compiled distance is looked up in
+:data:`sklearn_covertreex.metrics.METRICS` (or, for a metric of the user's
+own, in :mod:`sklearn_covertreex.metrics.user`). Each kernel is thus
 compiled once per metric it is used with, with no branch per evaluation
 (a runtime branch between metrics kept the distances from inlining and made
 Euclidean queries about twice as slow). :func:`rows` is what makes a kernel
@@ -14,7 +14,6 @@ refuse rows of another metric: ``params[0]`` is the row width.
 
 from __future__ import annotations
 
-from numba import njit
 from numba.core.errors import TypingError
 from numba.extending import overload
 
@@ -26,13 +25,8 @@ from ..contract import check_row_width
 _COMPILED = {METRICS.get(name).kernel_class: METRICS.get(name).compiled for name in METRICS}
 
 
-def rows_distance(metric, a, b):
-    """Distance between the 1-D rows ``a`` and ``b`` under ``metric`` (compiled only)."""
-    raise NotImplementedError
-
-
-@overload(rows_distance)
-def _rows_distance(metric, a, b):
+def _compiled_for(metric):
+    """The compiled distance of a kernel-metric type (``TypingError`` if none)."""
     cls = getattr(metric, "instance_class", None)
     compiled = _COMPILED.get(cls)
     if compiled is None:  # a metric of the user's own (made before the kernel compiles)
@@ -40,22 +34,37 @@ def _rows_distance(metric, a, b):
     if compiled is None:
         raise TypingError(f"no compiled distance for the metric type {metric}: "
                           "pass Metric.kernel(params) of a registered metric")
+    return compiled
 
-    def impl(metric, a, b):
-        return compiled(metric.params, a, b)
+
+def _dist(metric, x, points, j):
+    """Distance between the row ``x`` and row ``j`` of ``points`` (compiled only)."""
+    raise NotImplementedError
+
+
+def _row_dist(metric, a, i, b, j):
+    """Distance between row ``i`` of ``a`` and row ``j`` of ``b`` (compiled only)."""
+    raise NotImplementedError
+
+
+# Overloads, not jitted helpers around one overload: each compiled layer is
+# compiled (and optimised again in its callers) on its own.
+@overload(_dist)
+def _ol_dist(metric, x, points, j):
+    compiled = _compiled_for(metric)
+
+    def impl(metric, x, points, j):
+        return compiled(metric.params, x, points[j])
     return impl
 
 
-@njit(cache=True)
-def _dist(metric, x, points, j):
-    """Distance between the row ``x`` and row ``j`` of ``points``."""
-    return rows_distance(metric, x, points[j])
+@overload(_row_dist)
+def _ol_row_dist(metric, a, i, b, j):
+    compiled = _compiled_for(metric)
 
-
-@njit(cache=True)
-def _row_dist(metric, a, i, b, j):
-    """Distance between row ``i`` of ``a`` and row ``j`` of ``b``."""
-    return rows_distance(metric, a[i], b[j])
+    def impl(metric, a, i, b, j):
+        return compiled(metric.params, a[i], b[j])
+    return impl
 
 
 def rows(metric, a):
