@@ -67,62 +67,54 @@ def _offsets(counts):
     return offsets
 
 
+#: FNV-1a offset basis and prime: the hash of a point's cell coordinates.
+_FNV_OFFSET = np.uint64(1469598103934665603)
+_FNV_PRIME = np.uint64(1099511628211)
+
+
 @njit(cache=True, inline="always")
 def _cell(y, side):
-    """Integer cell index of y on a grid of side ``side`` (clamped, so monotone)."""
-    c = math.floor(y / side)
-    return np.int64(min(max(c, -CELL_CLAMP), CELL_CLAMP))
+    """Integer cell index of y on a grid of side ``side`` (clamped, so monotone).
+
+    Clamped before the conversion, as :func:`_cell_tables` does in numpy, so
+    both give the same cell for every finite y.
+    """
+    v = min(max(y / side, -CELL_CLAMP), CELL_CLAMP)
+    return np.int64(math.floor(v))
 
 
 @njit(cache=True, inline="always")
 def _hash_cells(cells):
-    h = np.uint64(1469598103934665603)
+    h = _FNV_OFFSET
     for t in range(cells.shape[0]):
-        h = (h ^ np.uint64(cells[t])) * np.uint64(1099511628211)
+        h = (h ^ np.uint64(cells[t])) * _FNV_PRIME
     return h
 
 
-@njit(cache=True)
-def _cell_hashes(lev, Y, levels, sh, st, table_ptr):
-    """Per level a: hashes of the cells (side 2^a) of the points with level >= a.
-
-    Fills (hashes, point of each hash), unsorted, table by table at the
-    offsets ``table_ptr``.
-    """
-    n = Y.shape[0]
-    k = Y.shape[1]
-    cells = np.empty(k, np.int64)
-    for li in range(levels.shape[0]):
-        a = levels[li]
-        side = math.ldexp(1.0, a)
-        pos = table_ptr[li]
-        for i in range(n):
-            if lev[i] >= a:
-                for t in range(k):
-                    cells[t] = _cell(Y[i, t], side)
-                sh[pos] = _hash_cells(cells)
-                st[pos] = i
-                pos += 1
-
-
 def _cell_tables(lev, Y):
-    """Per level of ``lev``: the cell hashes of its table sorted, and each point's table.
+    """Per level a of ``lev``: the sorted cell hashes (side 2^a) of the points of level >= a.
 
-    Sorting runs in numpy: numba's sorts take seconds to compile.
+    Returns (hashes, point of each hash, table offsets per level, each point's
+    table). numpy computes the same cells and hashes as the compiled
+    :func:`_cell` and :func:`_hash_cells` (uint64 arithmetic wraps alike), and
+    sorts: numba's sorts take seconds to compile.
     """
     levels = np.unique(lev)
-    # table of level a: the points of level >= a
-    sizes = lev.shape[0] - np.searchsorted(np.sort(lev), levels)
+    sh_parts, st_parts = [], []
+    for a in levels:
+        members = np.flatnonzero(lev >= a)
+        scaled = np.clip(Y[members] / math.ldexp(1.0, int(a)), -CELL_CLAMP, CELL_CLAMP)
+        cells = np.floor(scaled).astype(np.int64).view(np.uint64)
+        h = np.full(members.shape[0], _FNV_OFFSET, np.uint64)
+        for t in range(cells.shape[1]):
+            h = (h ^ cells[:, t]) * _FNV_PRIME
+        order = np.argsort(h)
+        sh_parts.append(h[order])
+        st_parts.append(members[order])
     table_ptr = np.zeros(levels.shape[0] + 1, np.int64)
-    np.cumsum(sizes, out=table_ptr[1:])
-    sh = np.empty(table_ptr[-1], np.uint64)
-    st = np.empty(table_ptr[-1], np.int64)
-    _cell_hashes(lev, Y, levels, sh, st, table_ptr)
-    for a, b in zip(table_ptr[:-1], table_ptr[1:], strict=True):
-        order = np.argsort(sh[a:b])
-        sh[a:b] = sh[a:b][order]
-        st[a:b] = st[a:b][order]
-    return sh, st, table_ptr, np.searchsorted(levels, lev)
+    np.cumsum([part.shape[0] for part in sh_parts], out=table_ptr[1:])
+    return (np.concatenate(sh_parts), np.concatenate(st_parts).astype(np.int64), table_ptr,
+            np.searchsorted(levels, lev))
 
 
 @njit(cache=True)
