@@ -9,7 +9,7 @@ of the metric's own namedtuple class holding its float64 parameter vector
 metric's identity: the numba seam picks the compiled distance by the
 argument's type when a kernel is compiled, so an evaluation costs no
 branch and the distance inlines into the search loops. Rows of another
-width are refused by every kernel (the backends' ``check_width``).
+width are refused by every kernel (``check_row_width`` in the kernel contract).
 """
 
 from __future__ import annotations

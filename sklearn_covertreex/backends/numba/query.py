@@ -106,90 +106,79 @@ def knn(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, r
     return out_d, out_i, evals, pruned
 
 
-@njit(cache=True)
-def _radius_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, q, r,
-                out_d, out_i, st):
-    """Visit every node within r of q; write into out_* when they are non-empty."""
-    sn, sd = st
-    fill = out_d.shape[0] > 0
-    count = 0
-    d0 = _dist(metric, q, points, root)
-    if d0 <= r:
-        for t in range(id_ptr[root], id_ptr[root + 1]):
-            if fill:
-                out_d[count] = d0
-                out_i[count] = ids[t]
-            count += 1
-    if d0 - radius[root] > r + PRUNE_RTOL * (d0 + radius[root]):
-        return count, (sn, sd)
-    sn[0] = root
-    sd[0] = d0
-    top = 1
-    while top > 0:
-        top -= 1
-        p = sn[top]
-        dp = sd[top]
-        for t in range(child_ptr[p], child_ptr[p + 1]):
-            c = children[t]
-            rc = radius[c]
-            # |d(q, p) - d(p, c)| <= d(q, c): skip c and its subtree unevaluated
-            gap = abs(dp - parent_dist[c])
-            if gap - rc > r + PRUNE_RTOL * (gap + rc + dp):
-                continue
-            d = _dist(metric, q, points, c)
-            if d <= r:
-                for u in range(id_ptr[c], id_ptr[c + 1]):
-                    if fill:
-                        out_d[count] = d
-                        out_i[count] = ids[u]
-                    count += 1
-            if rc > 0.0 and d - rc <= r + PRUNE_RTOL * (d + rc):
-                if top >= sn.shape[0]:
-                    sn = _grow(sn, top + 1)
-                    sd = _grow(sd, top + 1)
-                sn[top] = c
-                sd[top] = d
-                top += 1
-    return count, (sn, sd)
-
-
 @njit(cache=True, nogil=True)
-def _radius_count_range(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids,
-                        root, Q, r, counts, lo, hi):
-    empty_d = np.empty(0, np.float64)
-    empty_i = np.empty(0, np.int64)
-    st = (np.empty(64, np.int64), np.empty(64, np.float64))
+def _radius_range(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q,
+                  r, counts, offsets, out_d, out_i, lo, hi):
+    """Ids within r[i] of the queries Q[lo:hi]: counted (``out_d`` empty), or written.
+
+    Counting stores each query's number of ids in ``counts``; writing puts
+    them at ``offsets[i]:offsets[i + 1]``, each row sorted by (distance, id).
+    A depth-first search visits every node within r of the query. It is
+    written inside the loop: numba optimises a callee again in its caller.
+    """
+    fill = out_d.shape[0] > 0
+    sn = np.empty(FRONTIER_START, np.int64)
+    sd = np.empty(FRONTIER_START, np.float64)
     for i in range(lo, hi):
-        counts[i], st = _radius_one(metric,
-            points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[i], r[i],
-            empty_d, empty_i, st,
-        )
+        base = offsets[i] if fill else 0
+        if fill and offsets[i + 1] == base:
+            continue
+        q = Q[i]
+        ri = r[i]
+        count = 0
+        d0 = _dist(metric, q, points, root)
+        if d0 <= ri:
+            for t in range(id_ptr[root], id_ptr[root + 1]):
+                if fill:
+                    out_d[base + count] = d0
+                    out_i[base + count] = ids[t]
+                count += 1
+        top = 0
+        if d0 - radius[root] <= ri + PRUNE_RTOL * (d0 + radius[root]):
+            sn[0] = root
+            sd[0] = d0
+            top = 1
+        while top > 0:
+            top -= 1
+            p = sn[top]
+            dp = sd[top]
+            for t in range(child_ptr[p], child_ptr[p + 1]):
+                c = children[t]
+                rc = radius[c]
+                # |d(q, p) - d(p, c)| <= d(q, c): skip c and its subtree unevaluated
+                gap = abs(dp - parent_dist[c])
+                if gap - rc > ri + PRUNE_RTOL * (gap + rc + dp):
+                    continue
+                d = _dist(metric, q, points, c)
+                if d <= ri:
+                    for u in range(id_ptr[c], id_ptr[c + 1]):
+                        if fill:
+                            out_d[base + count] = d
+                            out_i[base + count] = ids[u]
+                        count += 1
+                if rc > 0.0 and d - rc <= ri + PRUNE_RTOL * (d + rc):
+                    if top >= sn.shape[0]:
+                        sn = _grow(sn, top + 1)
+                        sd = _grow(sd, top + 1)
+                    sn[top] = c
+                    sd[top] = d
+                    top += 1
+        if fill:
+            _sort_pairs(out_d[base:base + count], out_i[base:base + count])
+        else:
+            counts[i] = count
 
 
 def radius_count(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r):
     """Number of ids within r[i] of each row Q[i]."""
     points, Q = rows(metric, points), rows(metric, Q)
     counts = np.zeros(Q.shape[0], np.int64)
-    for_chunks(_radius_count_range, Q.shape[0], (metric, points, radius, parent_dist, child_ptr,
-                                                 children, id_ptr, ids, root, Q, r, counts),
+    empty_i = np.empty(0, np.int64)
+    for_chunks(_radius_range, Q.shape[0], (metric, points, radius, parent_dist, child_ptr,
+                                           children, id_ptr, ids, root, Q, r, counts, empty_i,
+                                           np.empty(0, np.float64), empty_i),
                grain=QUERY_GRAIN)
     return counts
-
-
-@njit(cache=True, nogil=True)
-def _radius_fill_range(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids,
-                       root, Q, r, offsets, out_d, out_i, lo, hi):
-    st = (np.empty(64, np.int64), np.empty(64, np.float64))
-    for i in range(lo, hi):
-        a = offsets[i]
-        b = offsets[i + 1]
-        if b == a:
-            continue
-        _, st = _radius_one(metric,
-            points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[i], r[i],
-            out_d[a:b], out_i[a:b], st,
-        )
-        _sort_pairs(out_d[a:b], out_i[a:b])
 
 
 def radius_fill(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r,
@@ -198,7 +187,9 @@ def radius_fill(metric, points, radius, parent_dist, child_ptr, children, id_ptr
     points, Q = rows(metric, points), rows(metric, Q)
     out_d = np.empty(offsets[-1], np.float64)
     out_i = np.empty(offsets[-1], np.int64)
-    for_chunks(_radius_fill_range, Q.shape[0], (metric, points, radius, parent_dist, child_ptr,
-                                                children, id_ptr, ids, root, Q, r, offsets, out_d,
-                                                out_i), grain=QUERY_GRAIN)
+    if offsets[-1] > 0:
+        for_chunks(_radius_range, Q.shape[0], (metric, points, radius, parent_dist, child_ptr,
+                                               children, id_ptr, ids, root, Q, r,
+                                               np.empty(0, np.int64), offsets, out_d, out_i),
+                   grain=QUERY_GRAIN)
     return out_d, out_i
