@@ -103,11 +103,12 @@ def _cell_tables(lev, Y):
     sh_parts, st_parts = [], []
     for a in levels:
         members = np.flatnonzero(lev >= a)
-        scaled = np.clip(Y[members] / math.ldexp(1.0, int(a)), -CELL_CLAMP, CELL_CLAMP)
-        cells = np.floor(scaled).astype(np.int64).view(np.uint64)
+        side = math.ldexp(1.0, int(a))
         h = np.full(members.shape[0], _FNV_OFFSET, np.uint64)
-        for t in range(cells.shape[1]):
-            h = (h ^ cells[:, t]) * _FNV_PRIME
+        for t in range(Y.shape[1]):  # a column at a time: temporaries of one value per point
+            cell = np.floor(np.clip(Y[members, t] / side, -CELL_CLAMP, CELL_CLAMP))
+            h ^= cell.astype(np.int64).view(np.uint64)
+            h *= _FNV_PRIME
         order = np.argsort(h)
         sh_parts.append(h[order])
         st_parts.append(members[order])
