@@ -100,8 +100,13 @@ def _cell_tables(lev, Y):
     sorts: numba's sorts take seconds to compile.
     """
     levels = np.unique(lev)
-    sh_parts, st_parts = [], []
-    for a in levels:
+    # the table of level a holds the points of level >= a
+    sizes = lev.shape[0] - np.searchsorted(np.sort(lev), levels)
+    table_ptr = np.zeros(levels.shape[0] + 1, np.int64)
+    np.cumsum(sizes, out=table_ptr[1:])
+    sh = np.empty(table_ptr[-1], np.uint64)
+    st = np.empty(table_ptr[-1], np.int64)
+    for li, a in enumerate(levels):
         members = np.flatnonzero(lev >= a)
         side = math.ldexp(1.0, int(a))
         h = np.full(members.shape[0], _FNV_OFFSET, np.uint64)
@@ -110,12 +115,9 @@ def _cell_tables(lev, Y):
             h ^= cell.astype(np.int64).view(np.uint64)
             h *= _FNV_PRIME
         order = np.argsort(h)
-        sh_parts.append(h[order])
-        st_parts.append(members[order])
-    table_ptr = np.zeros(levels.shape[0] + 1, np.int64)
-    np.cumsum([part.shape[0] for part in sh_parts], out=table_ptr[1:])
-    return (np.concatenate(sh_parts), np.concatenate(st_parts).astype(np.int64), table_ptr,
-            np.searchsorted(levels, lev))
+        sh[table_ptr[li]:table_ptr[li + 1]] = h[order]
+        st[table_ptr[li]:table_ptr[li + 1]] = members[order]
+    return sh, st, table_ptr, np.searchsorted(levels, lev)
 
 
 @njit(cache=True)
