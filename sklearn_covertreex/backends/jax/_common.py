@@ -18,8 +18,12 @@ import numpy as np
 
 from .. import import_extra
 
-#: Smallest bucket: tiny inputs share one compilation.
-MIN_BUCKET = 8
+#: Smallest bucket of data arrays (tree nodes, points, edges): small inputs share
+#: one compilation (padding a few hundred rows costs far less than compiling).
+MIN_BUCKET = 1024
+
+#: Smallest bucket of a vmapped block of queries or points.
+MIN_BLOCK = 128
 
 
 def jax_modules() -> tuple[Any, Any]:
