@@ -88,7 +88,7 @@ def _blocks(n: int, limit: int) -> tuple[int, int]:
     """(tile size, number of tiles) for ``n`` rows: a power of two, at most ``limit``."""
     from ..backends.jax._common import bucket
 
-    size = min(bucket(n), limit)
+    size = min(bucket(n, 8), limit)
     return size, -(-n // size)
 
 

@@ -196,7 +196,7 @@ def knn(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, r
                 parts.append([np.asarray(a)[: sl.stop - sl.start] for a in res])
             return tuple(np.concatenate(p) for p in zip(*parts, strict=True))
 
-        kb = bucket(k)
+        kb = bucket(k, 8)
         caps = {"F": FRONTIER0, "E": EXPAND0, "B": 2 * kb, "I": 2 * kb}
         d, i, evals, pruned, _ = run_with_retry(run, nq, caps, _BITS)
     return d.astype(np.float64), i.astype(np.int64), evals.astype(np.int64), \
@@ -250,7 +250,7 @@ def radius_fill(metric, points, radius, parent_dist, child_ptr, children, id_ptr
         T = padded_tree(jnp, dtype, points, radius, child_ptr, children, id_ptr, ids, root)
         rows = np.arange(nq)
         caps = _radius_caps()
-        caps["I"] = max(caps["I"], bucket(int(need.max(initial=0))))
+        caps["I"] = max(caps["I"], bucket(int(need.max(initial=0)), 8))
         caps["B"] = max(caps["B"], caps["I"] // 2)
         while rows.size:
             bad = []
