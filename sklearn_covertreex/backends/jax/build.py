@@ -32,7 +32,7 @@ from .heaps import OVER_FRONTIER, compact, expand_ranges, run_with_retry
 POINT_BLOCK = 4096
 
 #: Starting capacities of the covering search: frontier entries, children per step.
-FRONTIER0, EXPAND0 = 64, 32
+FRONTIER0, EXPAND0 = 64, 64
 
 
 @jax.jit

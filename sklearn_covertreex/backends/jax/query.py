@@ -41,7 +41,7 @@ from .heaps import OVER_BEST, OVER_FRONTIER, OVER_IDS, compact, expand_ranges, r
 QUERY_BLOCK = 4096
 
 #: Starting capacities: frontier entries, children per step.
-FRONTIER0, EXPAND0 = 128, 32
+FRONTIER0, EXPAND0 = 128, 64
 
 _BITS = {"F": OVER_FRONTIER, "B": OVER_BEST, "I": OVER_IDS}
 
