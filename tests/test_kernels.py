@@ -187,3 +187,18 @@ def test_kernel_classes_are_importable_so_numba_can_cache_kernels():
     for name in METRICS:
         cls = METRICS.get(name).kernel_class
         assert pickle.loads(pickle.dumps(cls)) is cls, name
+
+
+def test_jax_backend_missing_is_a_clear_import_error(monkeypatch):
+    import sys
+
+    for mod in [m for m in sys.modules if m.startswith("sklearn_covertreex.backends.jax")]:
+        monkeypatch.delitem(sys.modules, mod)
+    for mod in ("jax", "jax.numpy"):
+        monkeypatch.setitem(sys.modules, mod, None)  # "import jax" now raises ImportError
+    with pytest.raises(ImportError, match=r"backend 'jax'.*sklearn_covertreex\[jax\]"):
+        get_backend("jax")
+    from sklearn_covertreex.engines.residual import RESIDUAL_ENGINES
+
+    with pytest.raises(ImportError, match=r"sklearn_covertreex\[jax\]"):
+        RESIDUAL_ENGINES.get("brute-jax").check_available()
