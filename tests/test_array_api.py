@@ -83,3 +83,25 @@ def test_fitted_estimator_pickles_to_host_arrays_and_loads_on_any_backend():
         d, i = CoverTree(Runtime(backend=backend), _arrays=arrays).knn(X[:7], 3)
         np.testing.assert_array_equal(i, ref[1])
         np.testing.assert_array_equal(d, ref[0])
+
+
+def test_real_array_api_dispatch_in_a_child_process():
+    """The real switch (``SCIPY_ARRAY_API=1`` set for a child process before scipy loads)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, sklearn, jax, jax.numpy as jnp\n"
+        "from sklearn_covertreex import CoverTreeNeighbors\n"
+        "X = jnp.asarray(np.random.default_rng(0).normal(size=(120, 3)))\n"
+        "with sklearn.config_context(array_api_dispatch=True):\n"
+        "    d, i = CoverTreeNeighbors(n_neighbors=3, backend='jax').fit(X).kneighbors(X[:4])\n"
+        "assert isinstance(d, jax.Array) and d.dtype == jnp.float64, type(d)\n"
+        "assert not jax.config.jax_enable_x64\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "SCIPY_ARRAY_API": "1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]
