@@ -7,6 +7,8 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
+from ._arrays import to_host
+
 
 def check_points(X: object, *, name: str = "X", n_features: int | None = None,
                  allow_empty: bool = False) -> np.ndarray:
@@ -22,7 +24,7 @@ def check_points(X: object, *, name: str = "X", n_features: int | None = None,
     """
     if sp.issparse(X):
         raise TypeError(f"{name}: sparse input is not supported; pass a dense array")
-    arr = np.asarray(X)
+    arr = np.asarray(to_host(X))
     if np.iscomplexobj(arr):
         raise ValueError(f"{name}: complex data is not supported")
     if arr.dtype.kind not in "biuf":

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ._arrays import returns_input_namespace
 from ._threads import kernel_threads
 from ._validation import check_ids, check_points, check_positive_int, check_radius
 from .algo.batch import delete_ids, insert_points
@@ -289,6 +290,7 @@ class CoverTree:
             raise ValueError(f"k={k} is larger than the number of points ({n_available})")
         return k
 
+    @returns_input_namespace
     def knn(self, Q: Any, k: int, *, return_diagnostics: bool = False,
             check_input: bool = True):
         """Exact k nearest neighbours of every row of ``Q``.
@@ -347,6 +349,7 @@ class CoverTree:
         d, i = drop_self_knn(self._to_user(d), i.astype(np.intp, copy=False), ids)
         return d, i
 
+    @returns_input_namespace
     def radius(self, Q: Any, r: Any, *,
                check_input: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every id within distance ``r`` (inclusive) of each row of ``Q``.

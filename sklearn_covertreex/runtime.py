@@ -29,8 +29,10 @@ class Runtime:
 
     Parameters
     ----------
-    backend : {"auto", "numpy", "numba"}
-        Kernel backend. ``"auto"`` picks numba when it is importable, else numpy.
+    backend : {"auto", "numpy", "numba", "jax", "cupy"}
+        Kernel backend (a name in :data:`sklearn_covertreex.backends.BACKENDS`).
+        ``"auto"`` picks numba when it is importable, else numpy; ``"jax"``
+        needs the ``jax`` extra; ``"cupy"`` has the residual brute force only.
     traversal : {"sparse", "dense"}
         How batch points descend the tree to find their insertion level:
         ``"sparse"`` runs one candidate-set descent per point (parallel over

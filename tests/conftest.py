@@ -89,3 +89,16 @@ def metric_distances(X, Q, metric: str = "euclidean", **params) -> np.ndarray:
         out = DistanceMetric.get_metric(metric).pairwise(Qb, Xb)
         return np.nan_to_num(out, nan=0.0)  # sokalsneath of two all-false rows
     return DistanceMetric.get_metric(metric, **params).pairwise(Q, X)
+
+
+def _importable(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+#: The jax backend as a pytest parameter: skipped with a reason where jax is not installed.
+import pytest  # noqa: E402
+
+JAX = pytest.param("jax", marks=pytest.mark.skipif(
+    not _importable("jax"), reason="needs jax: pip install 'sklearn_covertreex[jax]'"))

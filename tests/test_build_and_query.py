@@ -6,14 +6,17 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import assert_knn_exact, assert_radius_exact, brute_distances
+from conftest import JAX, assert_knn_exact, assert_radius_exact, brute_distances
 
 from sklearn_covertreex import CoverTree, Runtime, check_invariants
 
 STRATEGIES = list(itertools.product(
     ("numba", "numpy"), ("sparse", "dense"), ("segmented", "dense", "grid", "tree"),
     ("random", "natural", "hilbert"),
-))
+)) + [  # jax: every traversal and conflict graph (the order is not a kernel choice)
+    pytest.param(*JAX.values, t, c, "random", marks=JAX.marks)
+    for t in ("sparse", "dense") for c in ("segmented", "dense", "grid", "tree")
+]
 
 
 def _data(seed: int, n: int, d: int) -> np.ndarray:
@@ -25,7 +28,7 @@ def _data(seed: int, n: int, d: int) -> np.ndarray:
 
 @pytest.mark.parametrize("backend, traversal, conflict, order", STRATEGIES)
 def test_every_strategy_builds_valid_tree_with_same_answers(backend, traversal, conflict, order):
-    n = 150 if backend == "numpy" else 600
+    n = 600 if backend == "numba" else 150
     X = _data(0, n, 3)
     Q = np.random.default_rng(1).normal(size=(20, 3))
     rt = Runtime(backend=backend, traversal=traversal, conflict_graph=conflict,
@@ -62,7 +65,7 @@ def test_single_point():
     assert ri.tolist() == [0] and rd.tolist() == [0.0]
 
 
-@pytest.mark.parametrize("backend", ["numba", "numpy"])
+@pytest.mark.parametrize("backend", ["numba", "numpy", JAX])
 def test_all_points_equal_returns_every_duplicate(backend):
     X = np.full((40, 3), 2.5)
     tree = CoverTree(Runtime(backend=backend)).fit(X)
@@ -84,11 +87,12 @@ def test_k_equal_n_and_k_too_large():
         tree.knn(X[:5], 51)
 
 
-def test_integer_lattice_massive_ties():
+@pytest.mark.parametrize("backend", ["numba", JAX])
+def test_integer_lattice_massive_ties(backend):
     g = np.arange(8.0)
     X = np.array(list(itertools.product(g, g, g)))
     X = np.concatenate([X, X[:100]])  # duplicates too
-    tree = CoverTree(Runtime(batch_order="natural")).fit(X)
+    tree = CoverTree(Runtime(batch_order="natural", backend=backend)).fit(X)
     check_invariants(tree.arrays)
     Q = np.array(list(itertools.product([0.0, 3.5, 7.0], repeat=3)))
     d, i = tree.knn(Q, 27)
@@ -171,6 +175,24 @@ def test_pickle_round_trip():
     check_invariants(back.arrays)
     Q = _data(12, 10, 3)
     np.testing.assert_array_equal(tree.knn(Q, 4)[1], back.knn(Q, 4)[1])
+
+
+@pytest.mark.parametrize("backend", [JAX])
+def test_tree_of_another_backend_pickles_to_host_arrays_and_loads_anywhere(backend):
+    import pickle
+
+    X = _data(11, 300, 3)
+    tree = CoverTree(Runtime(backend=backend)).fit(X)
+    ref = CoverTree(Runtime(backend="numba")).fit(X)
+    for f in ("points", "level", "parent", "radius", "ids", "children"):
+        assert type(getattr(tree.arrays, f)) is np.ndarray
+        np.testing.assert_array_equal(getattr(tree.arrays, f), getattr(ref.arrays, f))
+    back = pickle.loads(pickle.dumps(tree))
+    Q = _data(12, 10, 3)
+    for rt in (Runtime(backend="numba"), Runtime(backend="numpy"), Runtime(backend=backend)):
+        d, i = CoverTree(rt, _arrays=back.arrays).knn(Q, 4)
+        np.testing.assert_array_equal(i, ref.knn(Q, 4)[1])
+        np.testing.assert_array_equal(d, ref.knn(Q, 4)[0])
 
 
 def test_query_diagnostics_are_returned_not_stored():

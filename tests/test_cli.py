@@ -202,7 +202,7 @@ def test_bench_residual_tiny(tmp_path, capsys):
     (["--k", "600", "--n", "600"], "too large"),
     (["--algorithm", "kd_tree"], "valid choices"),
     (["--conflict-graph", "grid", "--n", "200", "--m", "8", "--k", "3"], "needs coordinates"),
-    (["--backend", "jax", "--n", "200", "--m", "8", "--k", "3"], "valid choices"),
+    (["--backend", "cuda", "--n", "200", "--m", "8", "--k", "3"], "valid choices"),
 ])
 def test_bench_residual_errors(argv, needle, capsys):
     assert main(["bench", "residual", *argv]) == 2

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import JAX
 
 from sklearn_covertreex import CoverTree
 from sklearn_covertreex.backends import KERNELS, get_backend
 from sklearn_covertreex.metrics import get_metric, kernel_class
 
 
-@pytest.mark.parametrize("name", ["numpy", "numba", "auto"])
+@pytest.mark.parametrize("name", ["numpy", "numba", "auto", JAX])
 def test_backends_provide_every_kernel(name):
     backend = get_backend(name)
     missing = [k for k in KERNELS if not callable(getattr(backend, k, None))]
@@ -84,7 +85,7 @@ def test_numpy_and_numba_kernels_agree_on_queries():
         np.testing.assert_array_equal(u, v)
 
 
-@pytest.mark.parametrize("name", ["numpy", "numba"])
+@pytest.mark.parametrize("name", ["numpy", "numba", JAX])
 def test_kernels_refuse_rows_of_another_metric(name):
     backend = get_backend(name)
     tree = CoverTree().fit(np.random.default_rng(2).normal(size=(50, 3)))
@@ -94,6 +95,57 @@ def test_kernels_refuse_rows_of_another_metric(name):
     unregistered = kernel_class("UnregisteredRows", __name__)(np.array([3.0]))
     with pytest.raises(Exception, match="no compiled distance|Euclidean metric only"):
         backend.distances_to_point(unregistered, np.zeros((2, 3)), np.zeros(3))
+
+
+@pytest.mark.parametrize("name", [JAX])
+@pytest.mark.parametrize("tiny", [False, True], ids=["default-capacity", "overflow-retry"])
+def test_jax_and_numba_kernels_agree(name, tiny, monkeypatch):
+    """Same answers bit for bit, ties and duplicates included; tiny capacities force retries."""
+    jb = get_backend(name)
+    if tiny:
+        from sklearn_covertreex.backends.jax import build, query
+
+        monkeypatch.setattr(query, "FRONTIER0", 8)
+        monkeypatch.setattr(query, "EXPAND0", 4)
+        monkeypatch.setattr(build, "FRONTIER0", 8)
+        monkeypatch.setattr(build, "EXPAND0", 4)
+    rng = np.random.default_rng(1)
+    X = np.round(rng.normal(size=(300, 3)), 1)  # many ties and duplicates
+    tree = CoverTree().fit(X)
+    args = _tree_args(tree)
+    Q = np.round(rng.normal(size=(30, 3)), 1)
+    nb = get_backend("numba")
+    for k in (1, 7) if not tiny else (7,):
+        d1, i1, *_ = nb.knn(*args, Q, k)
+        d2, i2, e2, p2 = jb.knn(*args, Q, k)
+        np.testing.assert_array_equal(d1, d2)
+        np.testing.assert_array_equal(i1, i2)
+        assert e2.dtype == np.int64 and np.all(e2 > 0) and p2.shape == (30,)
+    r = np.full(30, 0.4)
+    c1 = nb.radius_count(*args, Q, r)
+    if not tiny:
+        np.testing.assert_array_equal(c1, jb.radius_count(*args, Q, r))
+    offsets = np.concatenate([[0], np.cumsum(c1)])
+    for u, v in zip(nb.radius_fill(*args, Q, r, offsets), jb.radius_fill(*args, Q, r, offsets),
+                    strict=True):
+        np.testing.assert_array_equal(u, v)
+    if tiny:
+        return  # the retries of knn (shared by radius_count, traverse_sparse) and radius_fill
+    a, m = tree.arrays, _metric(tree)
+    targs = (m, a.points, a.level, a.radius, a.parent_dist, a.child_ptr, a.children, a.root, Q)
+    for u, v in zip(nb.traverse_sparse(*targs), jb.traverse_sparse(*targs), strict=True):
+        np.testing.assert_array_equal(u, v)
+    lev = rng.integers(-3, 1, size=60)
+    for u, v in zip(nb.conflict_dense(m, X[:60], lev), jb.conflict_dense(m, X[:60], lev),
+                    strict=True):
+        np.testing.assert_array_equal(u, v)
+    np.testing.assert_array_equal(nb.subtree_radii(m, a.points, a.parent),
+                                  jb.subtree_radii(m, a.points, a.parent))
+    np.testing.assert_array_equal(nb.distances_to_point(m, X, X[3]),
+                                  jb.distances_to_point(m, X, X[3]))
+    import jax
+
+    assert not jax.config.jax_enable_x64  # float64 was switched on for the kernels only
 
 
 def test_numpy_tree_kernels_refuse_the_residual_metric():
@@ -135,3 +187,18 @@ def test_kernel_classes_are_importable_so_numba_can_cache_kernels():
     for name in METRICS:
         cls = METRICS.get(name).kernel_class
         assert pickle.loads(pickle.dumps(cls)) is cls, name
+
+
+def test_jax_backend_missing_is_a_clear_import_error(monkeypatch):
+    import sys
+
+    for mod in [m for m in sys.modules if m.startswith("sklearn_covertreex.backends.jax")]:
+        monkeypatch.delitem(sys.modules, mod)
+    for mod in ("jax", "jax.numpy"):
+        monkeypatch.setitem(sys.modules, mod, None)  # "import jax" now raises ImportError
+    with pytest.raises(ImportError, match=r"backend 'jax'.*sklearn_covertreex\[jax\]"):
+        get_backend("jax")
+    from sklearn_covertreex.engines.residual import RESIDUAL_ENGINES
+
+    with pytest.raises(ImportError, match=r"sklearn_covertreex\[jax\]"):
+        RESIDUAL_ENGINES.get("brute-jax").check_available()

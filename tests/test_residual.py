@@ -215,7 +215,7 @@ def test_nonpositive_residual_variance_error():
         ({"algorithm": "ball_tree"}, ValueError, "valid choices"),
         ({"conflict_graph": "grid"}, ValueError, "needs coordinates.*'segmented'"),
         ({"batch_order": "hilbert"}, ValueError, "needs coordinates.*'random'"),
-        ({"backend": "jax"}, ValueError, "valid choices.*'cupy'"),
+        ({"backend": "cuda"}, ValueError, "valid choices.*'jax'.*'cupy'"),
         ({"algorithm": "tree", "backend": "numpy"}, ValueError, "compiled kernels only"),
         ({"inducing_points": 0}, ValueError, "inducing_points"),
         ({"inducing_points": np.ones((3, 5))}, ValueError, "shape"),
@@ -385,8 +385,18 @@ def _gpu_available() -> bool:
         return False
 
 
+def _jax_available() -> bool:
+    try:
+        import jax  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 @pytest.mark.parametrize("backend", [
     "numpy",
+    pytest.param("jax", marks=pytest.mark.skipif(not _jax_available(),
+                                                 reason="needs jax (the 'jax' extra)")),
     pytest.param("cupy", marks=pytest.mark.skipif(not _gpu_available(),
                                                   reason="needs cupy and an NVIDIA GPU")),
 ])
@@ -414,6 +424,27 @@ def test_array_backend_blocks_and_predecessor_padding():
         np.testing.assert_allclose(d[np.isfinite(d)] ** 2, ref[0][np.isfinite(ref[0])] ** 2,
                                    atol=D2_ATOL)
         assert np.array_equal(i < 0, ref[1] < 0)
+
+
+@pytest.mark.skipif(not _jax_available(), reason="needs jax (the 'jax' extra)")
+def test_jax_residual_blocks_predecessors_and_ties_match_compiled():
+    from sklearn_covertreex.engines.residual_jax import knn_jax, radius_jax
+
+    X = _data(230)
+    est = _fit(X, None, "brute")
+    model, P = est.index_.model, est.index_.points
+    for mode, ref in (("self", est.kneighbors()),
+                      ("predecessors", est.vecchia_neighbors(return_distance=True))):
+        d, i = knn_jax(model, P, P, 7, mode, row_block=64, col_block=32)
+        np.testing.assert_allclose(d[np.isfinite(d)] ** 2, ref[0][np.isfinite(ref[0])] ** 2,
+                                   atol=D2_ATOL)
+        assert np.array_equal(i < 0, ref[1] < 0)
+    indptr, rd, ri = radius_jax(model, P, P, 0.4, exclude_self=True, row_block=64, col_block=32)
+    ref = est.radius_neighbors(radius=0.4)
+    assert np.array_equal(np.diff(indptr), [len(r) for r in ref[1]])
+    import jax
+
+    assert not jax.config.jax_enable_x64  # the float64 switch was scoped
 
 
 def test_cupy_backend_missing_is_a_clear_import_error(monkeypatch):

@@ -3,8 +3,9 @@
 A backend may provide **tree kernels** (a package implementing
 :class:`~.contract.TreeKernels` for some metrics) and a **residual brute
 force** (an engine of :mod:`sklearn_covertreex.engines`). ``numpy`` is the
-readable reference, ``numba`` the default on CPU, ``cupy`` runs the
-residual brute force on NVIDIA GPUs. Adding a backend is one package (or
+readable reference, ``numba`` the default on CPU, ``jax`` runs jitted
+tree kernels and the residual brute force on any jax device (CPU, GPU,
+TPU), ``cupy`` runs the residual brute force on NVIDIA GPUs. Adding a backend is one package (or
 engine) plus one registry line here; callers ask the registry, never test
 names.
 """
@@ -67,6 +68,10 @@ BACKENDS.register("numpy", Backend(  # the Euclidean kernels: metrics that store
     "numpy", "sklearn_covertreex.backends.numpy",
     tuple(n for n in METRICS.names() if METRICS.get(n).kernel_class is EuclideanRows),
     residual_brute="brute-numpy"))
+BACKENDS.register("jax", Backend(  # jitted jax kernels (CPU, GPU, TPU): the Euclidean-row metrics
+    "jax", "sklearn_covertreex.backends.jax",
+    tuple(n for n in METRICS.names() if METRICS.get(n).kernel_class is EuclideanRows),
+    residual_brute="brute-jax", extra="jax"))
 BACKENDS.register("cupy", Backend("cupy", residual_brute="brute-cupy", extra="cupy"))
 
 #: What "auto" means, in order of preference.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from ..backends import BACKENDS
 from ..runtime import Runtime
 
 
@@ -46,7 +47,8 @@ def add_runtime_flags(parser: argparse.ArgumentParser, *, strategies: bool = Tru
     if strategies:
         defaults = Runtime()
         group.add_argument("--backend", default=defaults.backend,
-                           help="kernel backend: auto, numba, numpy (default: %(default)s)")
+                           help="kernel backend: " + ", ".join(BACKENDS.names())
+                                + " (default: %(default)s)")
         group.add_argument("--traversal", default=defaults.traversal,
                            help="insertion traversal: sparse, dense (default: %(default)s)")
         group.add_argument("--conflict-graph", default=defaults.conflict_graph,

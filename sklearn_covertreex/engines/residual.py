@@ -9,6 +9,8 @@ and radius queries over a :class:`ResidualIndex`:
 * ``"brute-numpy"``, ``"brute-cupy"``: the same brute force with whole-array
   numpy operations (the readable reference) or on an NVIDIA GPU with cupy
   (:mod:`.residual_array`).
+* ``"brute-jax"``: the same brute force as jitted jax tile steps, float64 in
+  a scoped switch (:mod:`.residual_jax`; CPU, GPU or TPU).
 * ``"tree"``: a :class:`~sklearn_covertreex.CoverTree` on the metric's
   stored rows, searched with the same exact branch-and-bound as every tree;
   Vecchia queries use persistent prefix trees.
@@ -40,6 +42,7 @@ from ..metrics.residual.metric import NAME as METRIC_NAME
 from ..runtime import Runtime
 from .residual_array import knn_array, radius_array
 from .residual_blocked import knn_blocked, knn_blocked_self, radius_blocked, vecchia_blocked
+from .residual_jax import knn_jax, radius_jax
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,28 @@ class ArrayBruteEngine(_NoStructure):
                             exclude_self=Q is None)
 
 
+class JaxBruteEngine(_NoStructure):
+    """The blocked brute force as jitted jax tile steps (:mod:`.residual_jax`)."""
+
+    def check_available(self) -> None:
+        """Import jax now (ImportError naming the ``jax`` extra)."""
+        import_extra("jax", "jax", "backend 'jax'")
+
+    def knn(self, runtime: Runtime, index: ResidualIndex, Q: ResidualPoints, k: int):
+        return knn_jax(index.model, Q, index.points, k, "all")
+
+    def knn_self(self, runtime: Runtime, index: ResidualIndex, k: int):
+        return knn_jax(index.model, index.points, index.points, k, "self")
+
+    def vecchia(self, runtime: Runtime, index: ResidualIndex, k: int):
+        return knn_jax(index.model, index.points, index.points, k, "predecessors")
+
+    def radius(self, runtime: Runtime, index: ResidualIndex, Q: ResidualPoints | None,
+               r: float):
+        P = index.points
+        return radius_jax(index.model, P if Q is None else Q, P, r, exclude_self=Q is None)
+
+
 class TreeEngine:
     """A :class:`~sklearn_covertreex.CoverTree` on the metric's stored rows."""
 
@@ -237,6 +262,7 @@ RESIDUAL_ENGINES: Registry[Any] = Registry("residual engine")
 RESIDUAL_ENGINES.register("brute", BruteEngine())
 RESIDUAL_ENGINES.register("brute-numpy", ArrayBruteEngine("numpy", None))
 RESIDUAL_ENGINES.register("brute-cupy", ArrayBruteEngine("cupy", "cupy"))
+RESIDUAL_ENGINES.register("brute-jax", JaxBruteEngine())
 RESIDUAL_ENGINES.register("tree", TreeEngine())
 
 #: What ``algorithm`` means: a function of the backend's registry entry.

@@ -13,6 +13,7 @@ from sklearn import get_config
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
+from .._arrays import to_host
 from .._threads import resolve_n_jobs
 from ..runtime import Runtime
 
@@ -115,6 +116,7 @@ def validate(est: Any, X: Any, y: Any = "no_validation", *,
     Sparse matrices are rejected (never densified silently): the tree holds
     dense coordinates. Sparse targets are rejected too.
     """
+    X, y = to_host(X), to_host(y)
     if sp.issparse(X):
         raise TypeError(
             "sparse input is not supported: pass a dense array (X.toarray()) "

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from .._arrays import returns_input_namespace
 from ._common import check_n_neighbors, check_radius_param, csr_output
 
 
@@ -31,6 +32,7 @@ class KNeighborsQueryMixin:
     def _resolve_k(self, n_neighbors: int | None) -> int:
         return check_n_neighbors(self.n_neighbors if n_neighbors is None else n_neighbors)
 
+    @returns_input_namespace
     def kneighbors(self, X: Any = None, n_neighbors: int | None = None,
                    return_distance: bool = True):
         """Find the k nearest neighbours of each query point.
@@ -95,6 +97,7 @@ class RadiusQueryMixin:
         r = check_radius_param(self.radius if radius is None else radius)
         return self._radius_csr(self._query(X), r)
 
+    @returns_input_namespace
     def radius_neighbors(self, X: Any = None, radius: float | None = None,
                          return_distance: bool = True, sort_results: bool = False):
         """Find every neighbour within ``radius`` (inclusive) of each query.

@@ -11,6 +11,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from .._arrays import returns_input_namespace
 from ._params import document_params
 from ._weights import neighbor_weights
 from ._wrapped import _NeighborsWrapper
@@ -181,6 +182,7 @@ class CoverTreeKNeighborsClassifier(ClassifierMixin, _NeighborsWrapper):
             self._grow_wrapped(X, _y=np.concatenate([self._y, codes]))
         return self
 
+    @returns_input_namespace
     def predict_proba(self, X: Any) -> np.ndarray | list[np.ndarray]:
         """Class probabilities: (weighted) share of each class among the k neighbours.
 
@@ -211,6 +213,7 @@ class CoverTreeKNeighborsClassifier(ClassifierMixin, _NeighborsWrapper):
             probas.append(proba / total)
         return probas[0] if self._y.ndim == 1 else probas
 
+    @returns_input_namespace
     def predict(self, X: Any) -> np.ndarray:
         """Predicted class of each query (ties go to the first class in ``classes_``).
 

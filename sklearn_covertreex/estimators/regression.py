@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._arrays import returns_input_namespace
 from ._params import document_params
 from ._weights import neighbor_weights
 from ._wrapped import _NeighborsWrapper
@@ -125,6 +126,7 @@ class CoverTreeKNeighborsRegressor(RegressorMixin, _NeighborsWrapper):
         self._grow_wrapped(X, _y=np.concatenate([self._y, np.asarray(y, dtype=np.float64)]))
         return self
 
+    @returns_input_namespace
     def predict(self, X: Any) -> np.ndarray:
         """(Weighted) mean target of the k nearest neighbours.
 
