@@ -15,6 +15,7 @@ import numpy as np
 
 from ...metrics import euclidean
 from ...metrics.base import KernelMetric
+from ..contract import check_row_width
 
 
 def check_width(metric: KernelMetric, width: int) -> None:
@@ -23,12 +24,7 @@ def check_width(metric: KernelMetric, width: int) -> None:
         raise ValueError(
             f"the jax tree kernels implement the Euclidean metric only, got {metric!r}"
         )
-    params = np.asarray(metric.params)
-    if params.shape[0] < 1 or width != int(params[0]):
-        raise ValueError(
-            "rows do not have the width the metric's parameters give: "
-            "rows of another metric, or parameters of another tree"
-        )
+    check_row_width(metric, width)
 
 
 def common_dtype(*arrays: Any) -> np.dtype:
