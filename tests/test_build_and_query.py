@@ -43,7 +43,13 @@ def test_every_strategy_builds_valid_tree_with_same_answers(backend, traversal, 
 
 
 @pytest.mark.parametrize("schedule", ["doubling", "single"])
-def test_prefix_schedules(schedule):
+def test_prefix_schedules(schedule, monkeypatch):
+    from sklearn_covertreex.algo.registries import PREFIX_SCHEDULES
+    from sklearn_covertreex.algo.schedule import single_schedule
+
+    if schedule == "single":  # a test reference, not a registered (user) choice
+        assert "single" not in PREFIX_SCHEDULES.names()
+        monkeypatch.setitem(PREFIX_SCHEDULES._entries, "single", single_schedule)
     X = _data(2, 800, 4)
     tree = CoverTree(Runtime(prefix_schedule=schedule, prefix_base=8)).fit(X)
     check_invariants(tree.arrays)
