@@ -256,11 +256,13 @@ class CoverTree:
         mq = scaling.max_exponent(Q)
         if mq is not None and mq + e > hi:
             shift = scaling.TARGET - (mq + e)
-        rows = self._rows_at(Q, e + shift)
-        m = scaling.max_exponent(rows)
-        if m is not None and m > hi:
-            shift += scaling.TARGET - m
-            rows = self._rows_at(Q, e + shift)
+        scaled = scaling.scale(Q, e + shift)
+        rows = self._prepare(scaled)
+        if rows is not scaled:  # the metric's prepare made new rows: their magnitude too
+            m = scaling.max_exponent(rows)
+            if m is not None and m > hi:
+                shift += scaling.TARGET - m
+                rows = self._rows_at(Q, e + shift)
         if shift:
             arrays = _shifted(arrays, shift)
         return rows, arrays, e + shift

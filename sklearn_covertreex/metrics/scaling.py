@@ -25,6 +25,7 @@ which the tree treats as exact duplicates).
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -50,7 +51,12 @@ def max_exponent(X: np.ndarray) -> int | None:
     """
     if X.size == 0:
         return None
-    top = max(float(X.max()), -float(X.min()))  # no |X| temporary
+    if X.size <= 64:  # a few query rows: plain Python is faster than numpy's reductions
+        top = max(abs(v) for v in X.ravel().tolist())
+    elif X.size <= 4096:  # small arrays: one reduction
+        top = float(np.abs(X).max())
+    else:
+        top = max(float(X.max()), -float(X.min()))  # no |X| temporary
     if not math.isfinite(top):
         raise ValueError("the rows are beyond float64 range after the metric's transformation "
                          "(its parameters scale them by too much)")
@@ -59,6 +65,7 @@ def max_exponent(X: np.ndarray) -> int | None:
     return math.frexp(top)[1]
 
 
+@lru_cache(maxsize=256)
 def band(power: float, width: int) -> tuple[int, int]:
     """``(lo, hi)``: the exponents ``m`` (see :func:`max_exponent`) stored as given.
 
