@@ -279,3 +279,16 @@ def test_hypothesis_any_scale(data, metric, backend, k):
     k = min(k, X.shape[0])
     d, i = tree.knn(Q, k)
     assert_knn(D, d, i)
+
+
+@pytest.mark.parametrize("s", [1e-300, 1.0, 1e300, 1.1e308])
+def test_canberra_at_any_scale(s):
+    """Scale-invariant, not rescaled: terms whose |a| + |b| overflows use the halves."""
+    from scipy.spatial.distance import cdist
+
+    X = np.clip(X0, -1.5, 1.5)
+    Q = np.clip(Q0, -1.5, 1.5)
+    D = cdist(Q, X, "canberra")  # the unscaled answer
+    d, i = CoverTree(metric="canberra").fit(X * s).knn(Q * s, 6)
+    assert_knn(D, d, i) if s != 1e-300 else np.testing.assert_allclose(
+        d, np.sort(D, axis=1)[:, :6], rtol=1e-9)
