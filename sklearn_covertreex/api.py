@@ -27,7 +27,7 @@ from .algo.view import Context
 from .backends import get_backend, require_tree
 from .core.invariants import check_invariants
 from .core.tree import TreeArrays
-from .metrics import get_metric
+from .metrics import get_metric, scaling
 from .metrics.base import Metric
 from .runtime import Runtime
 
@@ -86,6 +86,11 @@ class CoverTree:
         makes the stored rows) and report distances as the metric defines
         them (``to_user``; e.g. ``1 - cos`` for ``"cosine"``); radii are in
         the same units. :meth:`fitted_rows` returns the stored rows.
+        Rows of metrics that are homogeneous in the coordinates (the
+        Minkowski family, ``seuclidean``, ``mahalanobis``, ``sqeuclidean``)
+        are rescaled internally by a power of two where their magnitude
+        needs it (see :mod:`sklearn_covertreex.metrics.scaling`), so data at
+        any finite scale, 1e-300 to 1e300, gets exact answers.
     metric_params : dict, optional
         Keyword arguments of the metric's ``make_params`` (``"minkowski"``:
         ``p``, ``w``; ``"seuclidean"``: ``V``; ``"mahalanobis"``: ``VI`` or
@@ -154,7 +159,13 @@ class CoverTree:
     def _metric_arg(self) -> str | Metric:
         return self.metric if self._user_metric is None else self._user_metric
 
-    def _new(self, arrays: TreeArrays, n_features: int | None = None) -> CoverTree:
+    def _new(self, arrays: TreeArrays, n_features: int | None = None,
+             exponent: int | None = None) -> CoverTree:
+        """A tree on ``arrays``, stamped with ``exponent`` (default: this tree's)."""
+        if exponent is None:
+            exponent = self.arrays.scale_exponent
+        if arrays.scale_exponent != exponent:
+            arrays = dataclasses.replace(arrays, scale_exponent=int(exponent))
         return CoverTree(self.runtime, metric=self._metric_arg(),
                          metric_params=self.metric_params, _arrays=arrays,
                          _n_features=self._n_features if n_features is None else n_features)
@@ -170,15 +181,92 @@ class CoverTree:
         rows = self.metric_object.prepare(X, params)
         return np.ascontiguousarray(rows, dtype=np.float64)
 
-    def _to_user(self, d: np.ndarray) -> np.ndarray:
-        """Stored-row distances -> reported distances (padding ``inf`` kept)."""
+    def _to_user(self, d: np.ndarray, exponent: int | None = None,
+                 params: tuple[float, ...] | None = None) -> np.ndarray:
+        """Stored-row distances -> reported distances (padding ``inf`` kept).
+
+        ``exponent`` is the power of two the stored rows were scaled by and
+        ``params`` the metric parameters (the fitted tree's by default);
+        ``ValueError`` where a distance is beyond float64 range once reported.
+        """
+        if exponent is None:
+            exponent = self.arrays.scale_exponent
+        if params is None:
+            params = self.arrays.metric_params
+        d = scaling.unscale_distances(d, exponent)
         metric = self.metric_object
         if not metric.converts_distances:
             return d
         out = np.array(d, dtype=np.float64, copy=True)
         finite = np.isfinite(out)
-        out[finite] = metric.to_user(out[finite], self.arrays.metric_params)
+        with np.errstate(over="ignore"):
+            out[finite] = metric.to_user(out[finite], params)
+        if np.any(np.isinf(out[finite])):
+            raise ValueError(scaling.distance_overflow_message())
         return out
+
+    # ------------------------------------------------------------ rescaling
+    def _scale_band(self, params: tuple[float, ...]) -> tuple[int, int] | None:
+        """The metric's band of unscaled magnitudes (None: rows are never rescaled)."""
+        power = self.metric_object.scale_power
+        if power is None:
+            return None
+        return scaling.band(float(power(params)), int(params[0]))
+
+    def _rows_at(self, X: np.ndarray, exponent: int,
+                 params: tuple[float, ...] | None = None) -> np.ndarray:
+        """Stored rows ``prepare(X * 2**exponent)``."""
+        return self._prepare(scaling.scale(X, exponent), params)
+
+    def _fit_rows(self, X: np.ndarray, params: tuple[float, ...]) -> tuple[np.ndarray, int]:
+        """Stored rows of a new tree on ``X`` and the exponent they were scaled by.
+
+        The exponent is chosen from the user rows, then corrected once from
+        the stored rows (the metric's ``prepare`` may change magnitudes by
+        its parameters, e.g. a Mahalanobis matrix).
+        """
+        band = self._scale_band(params)
+        if band is None:
+            return self._prepare(X, params), 0
+        power, width = float(self.metric_object.scale_power(params)), int(params[0])
+        e = scaling.choose_exponent(scaling.max_exponent(X), power, width)
+        rows = self._rows_at(X, e, params)
+        correction = scaling.choose_exponent(scaling.max_exponent(rows), power, width)
+        if correction:
+            e += correction
+            rows = self._rows_at(X, e, params)
+            scaling.max_exponent(rows)  # finite?
+        return rows, e
+
+    def _query_rows(self, Q: np.ndarray) -> tuple[np.ndarray, TreeArrays, int]:
+        """Stored rows of queries, the tree to search them in, and its exponent.
+
+        Queries are scaled like the fitted rows. Queries so much larger than
+        the fitted rows that their powered differences would overflow are
+        searched in the tree rescaled down by a further power of two (exact:
+        every stored coordinate, radius and level is shifted; ``ValueError``
+        where the shift would underflow the stored rows).
+        """
+        arrays = self.arrays
+        e = arrays.scale_exponent
+        band = self._scale_band(arrays.metric_params)
+        if band is None:
+            return self._prepare(Q), arrays, 0
+        hi = band[1]
+        shift = 0
+        mq = scaling.max_exponent(Q)
+        if mq is not None and mq + e > hi:
+            shift = scaling.TARGET - (mq + e)
+        scaled = scaling.scale(Q, e + shift)
+        rows = self._prepare(scaled)
+        if rows is not scaled:  # the metric's prepare made new rows: their magnitude too
+            m = scaling.max_exponent(rows)
+            if m is not None and m > hi:
+                shift += scaling.TARGET - m
+                rows = self._rows_at(Q, e + shift)
+        if shift:
+            arrays = _shifted(arrays, shift)
+        return rows, arrays, e + shift
 
     @property
     def arrays(self) -> TreeArrays:
@@ -232,21 +320,51 @@ class CoverTree:
         check_sample = getattr(ctx.metric, "check_sample", None)
         if check_sample is not None:  # a metric of the user's own: is it plausibly one?
             check_sample(X, self.runtime.seed)
-        rows = self._prepare(X, ctx.params)
+        rows, exponent = self._fit_rows(X, ctx.params)
         base = empty_tree(self.metric, ctx.params)
-        return self._new(insert_points(ctx, base, rows, ids, progress=progress), X.shape[1])
+        arrays = insert_points(ctx, base, rows, ids, progress=progress)
+        _check_diameter(self, arrays, exponent)
+        return self._new(arrays, X.shape[1], exponent)
 
     def insert(self, X: Any, *, progress: Callable[[int], object] | None = None) -> CoverTree:
         """Return a new tree with the rows of ``X`` added (batch insertion).
 
         New rows get the ids ``n_ids_total, n_ids_total + 1, ...``; ``progress``
-        is as in :meth:`fit`.
+        is as in :meth:`fit`. Rows so large that they do not fit the tree's
+        power-of-two scale (see :mod:`~sklearn_covertreex.metrics.scaling`)
+        make it rebuild every row at a new scale (``progress`` then counts
+        the old rows too).
         """
         X = check_points(X, n_features=self._n_features)
         if self._arrays is None:
             return self.fit(X, progress=progress)
-        return self._new(insert_points(self._ctx(), self._arrays, self._prepare(X),
-                                       progress=progress))
+        tree, ctx = self._arrays, self._ctx()
+        band = self._scale_band(tree.metric_params)
+        if band is None:
+            return self._new(insert_points(ctx, tree, self._prepare(X), progress=progress))
+        e = tree.scale_exponent
+        if tree.n_nodes:
+            mq = scaling.max_exponent(X)
+            if mq is None or mq + e <= band[1]:
+                rows = self._rows_at(X, e)
+                m = scaling.max_exponent(rows)
+                if m is None or m <= band[1]:
+                    arrays = insert_points(ctx, tree, rows, progress=progress)
+                    _check_diameter(self, arrays, e)
+                    return self._new(arrays)
+        # an empty tree, or rows beyond its scale: every row at a new exponent
+        rows, new_e = self._fit_rows(X, tree.metric_params)
+        if tree.n_nodes:
+            new_e = min(new_e, e)
+            rows = self._rows_at(X, new_e)
+        old_ids, old_rows = self._stored_rows()
+        old_rows = scaling.scale(old_rows, new_e - e)
+        ids = np.concatenate((old_ids, np.arange(tree.n_ids_total, tree.n_ids_total + X.shape[0],
+                                                 dtype=np.int64)))
+        base = empty_tree(self.metric, tree.metric_params, tree.n_ids_total)
+        arrays = insert_points(ctx, base, np.vstack((old_rows, rows)), ids, progress=progress)
+        _check_diameter(self, arrays, new_e)
+        return self._new(arrays, exponent=new_e)
 
     def delete(self, ids: Any) -> CoverTree:
         """Return a new tree without the given dataset ids.
@@ -274,7 +392,7 @@ class CoverTree:
         bad[~bad] = ~present[arr[~bad]]
         if np.any(bad):
             raise ValueError(f"ids not in the tree: {arr[bad][:10].tolist()}")
-        return self._new(delete_ids(self._ctx(), tree, arr))
+        return self._new(delete_ids(self._ctx(), tree, arr), exponent=tree.scale_exponent)
 
     # ------------------------------------------------------------------ queries
     def _check_query(self, Q: Any, check_input: bool) -> np.ndarray:
@@ -318,8 +436,9 @@ class CoverTree:
         Q = self._check_query(Q, check_input)
         k = self._check_k(k, self.n_points)
         t0 = time.perf_counter()
-        d, i, evaluations, pruned = knn_query(self._ctx(), self.arrays, self._prepare(Q), k)
-        d = self._to_user(d)
+        rows, arrays, exponent = self._query_rows(Q)
+        d, i, evaluations, pruned = knn_query(self._ctx(), arrays, rows, k)
+        d = self._to_user(d, exponent)
         seconds = time.perf_counter() - t0
         i = i.astype(np.intp, copy=False)
         if return_diagnostics:
@@ -327,7 +446,15 @@ class CoverTree:
         return d, i
 
     def fitted_rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """The live ids (ascending) and their stored rows (after the metric's ``prepare``)."""
+        """The live ids (ascending) and their rows after the metric's ``prepare``.
+
+        At the data's scale (any internal power-of-two rescaling undone).
+        """
+        ids, rows = self._stored_rows()
+        return ids, np.ascontiguousarray(scaling.scale(rows, -self.arrays.scale_exponent))
+
+    def _stored_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """The live ids (ascending) and their rows as stored (rescaled)."""
         ids = self.arrays.live_ids()
         return ids, np.ascontiguousarray(self.arrays.points[self.arrays.node_of_id()[ids]])
 
@@ -344,7 +471,7 @@ class CoverTree:
         ids : ndarray of shape (n_points, k), intp
         """
         k = self._check_k(k, self.n_points - 1)
-        ids, rows = self.fitted_rows()
+        ids, rows = self._stored_rows()
         d, i, _, _ = knn_query(self._ctx(), self.arrays, rows, k + 1)
         d, i = drop_self_knn(self._to_user(d), i.astype(np.intp, copy=False), ids)
         return d, i
@@ -365,25 +492,35 @@ class CoverTree:
         """
         Q = self._check_query(Q, check_input)
         r = check_radius(r, Q.shape[0])
-        return self._radius_rows(self._prepare(Q), r)
+        rows, arrays, exponent = self._query_rows(Q)
+        return self._radius_rows(rows, r, arrays, exponent)
 
-    def _radius_rows(self, rows: np.ndarray,
-                     r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _radius_rows(self, rows: np.ndarray, r: np.ndarray, arrays: TreeArrays | None = None,
+                     exponent: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Radius search of stored rows; ``r`` and the distances in the user's units.
 
-        Where the metric converts distances, the stored-row radius is widened
-        by a few ulps against rounding of the conversion, and the answer is
-        then cut at ``to_user(d) <= r``: inclusive on the distances reported.
+        ``arrays`` (default: the tree's) hold rows scaled by ``2**exponent``
+        (default: the tree's exponent); the radius is scaled alike (exact:
+        the inclusive boundary is kept). Where the metric converts
+        distances, the stored-row radius is widened by a few ulps against
+        rounding of the conversion, and the answer is then cut at
+        ``to_user(d) <= r``: inclusive on the distances reported.
         """
+        if arrays is None:
+            arrays = self.arrays
+        if exponent is None:
+            exponent = arrays.scale_exponent
         metric = self.metric_object
         if not metric.converts_distances:
-            indptr, d, i = radius_query(self._ctx(), self.arrays, rows, r)
-            return indptr, d, i.astype(np.intp, copy=False)
-        params = self.arrays.metric_params
+            stored = scaling.scale_radius(r, exponent)
+            indptr, d, i = radius_query(self._ctx(), arrays, rows, stored)
+            return indptr, self._to_user(d, exponent), i.astype(np.intp, copy=False)
+        params = arrays.metric_params
         stored = np.asarray(metric.radius_to_stored(r, params), dtype=np.float64)
-        stored = np.broadcast_to(stored * (1 + 1e-12) + 1e-300, r.shape).copy()
-        indptr, d, i = radius_query(self._ctx(), self.arrays, rows, stored)
-        d = self._to_user(d)
+        stored = scaling.scale_radius(stored * (1 + 1e-12), exponent) + 1e-300
+        stored = np.broadcast_to(stored, r.shape).copy()
+        indptr, d, i = radius_query(self._ctx(), arrays, rows, stored)
+        d = self._to_user(d, exponent)
         row = np.repeat(np.arange(rows.shape[0]), np.diff(indptr))
         keep = d <= r[row]
         if not np.all(keep):
@@ -394,7 +531,7 @@ class CoverTree:
 
     def radius_self(self, r: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`radius` of every stored id (rows as in :meth:`knn_self`), itself excluded."""
-        ids, rows = self.fitted_rows()
+        ids, rows = self._stored_rows()
         r = check_radius(r, rows.shape[0])
         return drop_self_csr(*self._radius_rows(rows, r), ids)
 
@@ -414,7 +551,7 @@ class CoverTree:
         k = check_positive_int(k, "k")
         if self.n_points == 0:
             raise ValueError("the tree is empty; fit or insert points first")
-        ids, rows = self.fitted_rows()
+        ids, rows = self._stored_rows()
         d, i, _ = predecessor_knn(self._ctx(), rows, k)
         i = np.where(i >= 0, ids[np.maximum(i, 0)], -1)
         return self._to_user(d), i.astype(np.intp, copy=False)
@@ -423,3 +560,60 @@ class CoverTree:
         """Run :func:`check_invariants` on this tree."""
         if self._arrays is not None:
             check_invariants(self._arrays)
+
+
+def _shifted(arrays: TreeArrays, shift: int) -> TreeArrays:
+    """``arrays`` with every row, radius and distance times ``2**shift``, levels ``+ shift``.
+
+    The same cover tree of the scaled rows, exactly (a power of two moves
+    only the floating-point exponent), provided no stored value underflows.
+
+    Raises
+    ------
+    ValueError
+        Where a stored value would underflow (the rows span more than float64
+        can shift; the queries are too far from the fitted rows).
+    """
+    smallest = np.ldexp(np.finfo(np.float64).tiny, -shift)
+    for a in (arrays.points, arrays.radius, arrays.parent_dist):
+        nonzero = np.abs(a[a != 0])
+        if nonzero.size and nonzero.min() < smallest:
+            raise ValueError(
+                "the query rows are too large beside the fitted rows for float64: searching "
+                "them needs the fitted rows scaled down by 2**"
+                f"{-shift}, which would underflow some of them; fit on data that includes "
+                "rows of the queries' magnitude")
+    return dataclasses.replace(
+        arrays, points=np.ldexp(arrays.points, shift), radius=np.ldexp(arrays.radius, shift),
+        parent_dist=np.ldexp(arrays.parent_dist, shift), level=arrays.level + shift,
+        scale_exponent=arrays.scale_exponent + shift, diagnostics=None)
+
+
+def _check_diameter(tree: CoverTree, arrays: TreeArrays, exponent: int) -> None:
+    """``ValueError`` where a distance between stored rows is beyond float64 at the data's scale.
+
+    The root's radius ``R`` bounds every distance by ``2 R``; only when that
+    bound is beyond range are the rows far from the root compared pairwise
+    (a pair can only exceed the limit ``T`` if both are farther than
+    ``T - R`` from the root).
+    """
+    if not arrays.n_nodes or arrays.root < 0:
+        return
+    metric = tree.metric_object
+    with np.errstate(over="ignore"):
+        limit = float(np.asarray(metric.radius_to_stored(np.array([scaling.FLOAT_MAX]),
+                                                         arrays.metric_params)).ravel()[0])
+        limit = min(float(np.ldexp(limit, exponent)), scaling.FLOAT_MAX)
+    R = float(arrays.radius[arrays.root])
+    if R > limit:
+        raise ValueError(scaling.distance_overflow_message())
+    if 2 * R <= limit:
+        return
+    ctx = tree._ctx(arrays.metric_params)
+    kernel = ctx.kernel_metric
+    points = arrays.points
+    to_root = ctx.backend.distances_to_point(kernel, points, points[arrays.root])
+    far = np.ascontiguousarray(points[to_root > limit - R])
+    for row in far:
+        if float(ctx.backend.distances_to_point(kernel, far, row).max()) > limit:
+            raise ValueError(scaling.distance_overflow_message())

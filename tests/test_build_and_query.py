@@ -11,11 +11,11 @@ from conftest import JAX, assert_knn_exact, assert_radius_exact, brute_distances
 from sklearn_covertreex import CoverTree, Runtime, check_invariants
 
 STRATEGIES = list(itertools.product(
-    ("numba", "numpy"), ("sparse", "dense"), ("segmented", "dense", "grid", "tree"),
+    ("numba", "numpy"), ("sparse",), ("segmented", "grid", "tree"),
     ("random", "natural", "hilbert"),
-)) + [  # jax: every traversal and conflict graph (the order is not a kernel choice)
-    pytest.param(*JAX.values, t, c, "random", marks=JAX.marks)
-    for t in ("sparse", "dense") for c in ("segmented", "dense", "grid", "tree")
+)) + [  # jax: every conflict graph (the order is not a kernel choice)
+    pytest.param(*JAX.values, "sparse", c, "random", marks=JAX.marks)
+    for c in ("segmented", "grid", "tree")
 ]
 
 
@@ -46,7 +46,13 @@ def test_every_strategy_builds_valid_tree_with_same_answers(backend, traversal, 
 
 
 @pytest.mark.parametrize("schedule", ["doubling", "single"])
-def test_prefix_schedules(schedule):
+def test_prefix_schedules(schedule, monkeypatch):
+    from sklearn_covertreex.algo.registries import PREFIX_SCHEDULES
+    from sklearn_covertreex.algo.schedule import single_schedule
+
+    if schedule == "single":  # a test reference, not a registered (user) choice
+        assert "single" not in PREFIX_SCHEDULES.names()
+        monkeypatch.setitem(PREFIX_SCHEDULES._entries, "single", single_schedule)
     X = _data(2, 800, 4)
     tree = CoverTree(Runtime(prefix_schedule=schedule, prefix_base=8)).fit(X)
     check_invariants(tree.arrays)
@@ -210,3 +216,36 @@ def test_query_diagnostics_are_returned_not_stored():
     summary = diag.summary()
     assert summary["distance_evaluations_total"] == int(diag.distance_evaluations.sum())
     assert summary["seconds"] >= 0
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy", pytest.param(*JAX.values, marks=JAX.marks)])
+def test_dense_references_agree_with_the_registered_strategies(backend):
+    """The unregistered dense traversal and conflict graph (test references) give the same."""
+    from sklearn_covertreex.algo.batch.builder import TreeBuilder
+    from sklearn_covertreex.algo.conflict import conflict_dense, conflict_segmented
+    from sklearn_covertreex.algo.registries import CONFLICT_GRAPHS, TRAVERSALS
+    from sklearn_covertreex.algo.traverse import traverse_dense, traverse_sparse
+    from sklearn_covertreex.algo.view import Context
+    from sklearn_covertreex.backends import get_backend
+    from sklearn_covertreex.metrics import get_metric
+
+    assert "dense" not in TRAVERSALS.names() and "dense" not in CONFLICT_GRAPHS.names()
+    X = _data(3, 400, 3)
+    tree = CoverTree(Runtime(backend=backend)).fit(X[:300]).arrays
+    ctx = Context(get_backend(backend, "euclidean"), get_metric("euclidean"),
+                  tree.metric_params, Runtime(backend=backend), 1)
+    view = TreeBuilder.from_tree(tree, 0).view()
+    batch = np.ascontiguousarray(np.vstack([X[300:], X[:5]]))  # new points and duplicates
+    sparse = traverse_sparse(ctx, view, batch)
+    dense = traverse_dense(ctx, view, batch)
+    for a, b in zip(sparse, dense, strict=True):
+        np.testing.assert_array_equal(a, b)
+    lev, par, dup = sparse
+    fresh = np.flatnonzero(dup < 0)
+    Xf = np.ascontiguousarray(batch[fresh])
+
+    def edges(ei, ej):
+        return sorted(map(tuple, np.sort(np.stack([ei, ej], axis=1), axis=1).tolist()))
+
+    assert edges(*conflict_dense(ctx, view, Xf, lev[fresh], par[fresh])) == \
+        edges(*conflict_segmented(ctx, view, Xf, lev[fresh], par[fresh]))

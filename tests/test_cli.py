@@ -37,11 +37,11 @@ def test_parse_demo_defaults_and_runtime():
     assert args.no_sklearn is False and args.out is None
     args = build_parser().parse_args(
         ["demo", "--n", "50", "--d", "2", "--queries", "7", "--k", "3", "--seed", "4",
-         "--backend", "numpy", "--traversal", "dense", "--conflict-graph", "grid",
+         "--backend", "numpy", "--traversal", "sparse", "--conflict-graph", "grid",
          "--batch-order", "hilbert", "--n-jobs", "1", "--no-sklearn", "--out", "x.jsonl"])
     assert (args.n, args.d, args.queries, args.k) == (50, 2, 7, 3)
     rt = runtime_from_args(args, diagnostics=True)
-    assert rt == Runtime(backend="numpy", traversal="dense", conflict_graph="grid",
+    assert rt == Runtime(backend="numpy", traversal="sparse", conflict_graph="grid",
                          batch_order="hilbert", seed=4, n_jobs=1, diagnostics=True)
     assert args.no_sklearn and args.out == "x.jsonl"
 
@@ -170,11 +170,17 @@ def test_bench_euclidean_end_to_end(tmp_path, capsys):
                  "--no-progress"]) == 0
     records = read_jsonl(out)
     runs = [r for r in records if r["schema"] == "benchmark_run"]
-    assert {r["method"] for r in runs} == {"covertree", "kd_tree", "ball_tree", "brute"}
+    assert {r["method"] for r in runs} == {"covertree", "kd_tree", "ball_tree", "brute",
+                                           "ckdtree"}
     assert all(r["workload"] == "W1" and r["n"] == 1000 and r["n_queries"] == 100 for r in runs)
     assert all(r["exact"] for r in runs)
+    ct = next(r for r in runs if r["method"] == "covertree")
+    ck = next(r for r in runs if r["method"] == "ckdtree")
+    assert ct["build_ratio_vs_ckdtree"] == pytest.approx(ct["build_seconds"] / ck["build_seconds"])
+    assert ct["query_ratio_vs_ckdtree"] == pytest.approx(ct["query_seconds"] / ck["query_seconds"])
     assert sum(r["schema"] == "build_phase" for r in records) == 6
-    assert "W1" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "W1" in printed and "ckdtree" in printed
 
 
 def test_bench_all_points_preset(tmp_path, capsys):
@@ -496,7 +502,8 @@ def test_bench_euclidean_memory(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "peak MiB" in printed
     runs = [r for r in read_jsonl(out) if r["schema"] == "benchmark_run"]
-    assert {r["method"] for r in runs} == {"covertree", "kd_tree", "ball_tree", "brute"}
+    assert {r["method"] for r in runs} == {"covertree", "kd_tree", "ball_tree", "brute",
+                                           "ckdtree"}
     for r in runs:
         assert isinstance(r["peak_memory_mib"], float) and 0.0 <= r["peak_memory_mib"] < 1024
         assert r["exact"] and r["n"] == 200 and r["n_queries"] == 20
@@ -597,3 +604,15 @@ def test_compare_answers_padding_and_tolerance():
     assert unpadded["exact"] is False and unpadded["padding_match"] is False
     with pytest.raises(ValueError, match="shapes"):
         compare_answers(ref_d[:1], ref_i[:1], ref_d, ref_i)
+
+
+def test_ckdtree_runner_matches_brute_and_drops_self():
+    from sklearn_covertreex.cli.compare import exactness, run_ckdtree, run_sklearn
+
+    rng = np.random.default_rng(3)
+    X, Q = rng.normal(size=(300, 3)), rng.normal(size=(20, 3))
+    for q, k in ((Q, 1), (Q, 5), (None, 4)):
+        got = run_ckdtree("ckdtree", X, q, k, 2)
+        ref = run_sklearn("brute", X, q, k, 2)
+        assert got.distances.shape == (300 if q is None else 20, k)
+        assert exactness(got, ref)["exact"]

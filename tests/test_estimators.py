@@ -272,7 +272,7 @@ def test_grid_search_over_strategies_in_pipeline():
     grid = GridSearchCV(
         pipe,
         {"covertreekneighborsclassifier__conflict_graph": ["segmented", "grid"],
-         "covertreekneighborsclassifier__traversal": ["sparse", "dense"],
+         "covertreekneighborsclassifier__batch_order": ["random", "hilbert"],
          "covertreekneighborsclassifier__n_neighbors": [3, 5]},
         cv=2, n_jobs=2,
     )

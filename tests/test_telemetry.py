@@ -201,6 +201,12 @@ def test_optional_keys_are_type_checked_when_present():
     for name, schema in SCHEMAS.items():
         assert set(schema["optional"]).isdisjoint(schema["required"]), name
     assert "peak_memory_mib" in SCHEMAS["benchmark_run"]["optional"]
+    for key in ("build_ratio_vs_ckdtree", "query_ratio_vs_ckdtree"):
+        assert key in SCHEMAS["benchmark_run"]["optional"]
+        validate_record({**benchmark_run(), key: 0.5})
+        validate_record({**benchmark_run(), key: None})
+        with pytest.raises(ValueError, match=repr(key)):
+            validate_record({**benchmark_run(), key: "0.5"})
     validate_record(benchmark_run())  # absent
     validate_record({**benchmark_run(), "peak_memory_mib": 12.5})
     validate_record({**benchmark_run(), "peak_memory_mib": None})

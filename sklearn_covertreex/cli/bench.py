@@ -1,4 +1,4 @@
-"""``covertreex bench``: the Euclidean workloads W1-W4 against scikit-learn (and ``metrics``).
+"""``covertreex bench``: the Euclidean workloads W1-W4 against scikit-learn and scipy's cKDTree.
 
 ``benchmarks/bench_euclidean.py`` is a thin shim over ``bench euclidean``.
 Timings are taken in this process, every method side by side on the same
@@ -19,7 +19,7 @@ from ..runtime import Runtime
 from ..telemetry import default_artifacts_dir, new_run_id
 from . import dask_bench, interop, metrics_bench, residual_bench, scaling
 from .checks import check_memory, check_output_file, knn_bytes, require_backend
-from .compare import COVERTREE, SKLEARN_METHODS, run_methods
+from .compare import BASELINE_METHODS, COVERTREE, run_methods
 from .errors import CliError
 from .memory import measure_memory
 from .options import add_runtime_flags, positive_float, positive_int, runtime_from_args
@@ -27,7 +27,7 @@ from .report import RunInfo, benchmark_records, compute_exactness, format_table,
 from .workloads import PRESETS, Workload, make_data
 
 #: Methods of ``bench euclidean``, in table order.
-METHODS: tuple[str, ...] = (COVERTREE, *SKLEARN_METHODS)
+METHODS: tuple[str, ...] = (COVERTREE, *BASELINE_METHODS)
 
 __all__ = ["METHODS", "PRESETS", "Workload", "add_parser", "make_data", "run_euclidean",
            "workload_from_args"]
@@ -38,9 +38,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("bench", help="benchmarks",
                               description="Benchmarks against scikit-learn.")
     sub = p.add_subparsers(dest="suite", metavar="SUITE", required=True)
-    e = sub.add_parser("euclidean", help="W1-W4 against kd_tree, ball_tree and brute",
+    e = sub.add_parser("euclidean", help="W1-W4 against kd_tree, ball_tree, brute and cKDTree",
                        description="Time the cover tree beside scikit-learn's kd_tree, "
-                                   "ball_tree and brute on a preset workload.")
+                                   "ball_tree and brute and scipy's cKDTree (workers = the "
+                                   "thread count) on a preset workload.")
     e.add_argument("--preset", type=str.upper, nargs="+", default=["W1"],
                    choices=sorted(PRESETS),
                    help="one or more workloads, run one after the other (default: W1)")

@@ -1,9 +1,10 @@
-"""Time the cover tree beside scikit-learn's kd_tree, ball_tree and brute; check exactness.
+"""Time the cover tree beside scikit-learn's kd_tree, ball_tree, brute and scipy's cKDTree.
 
 Shared by ``covertreex demo`` and ``covertreex bench`` (and the scripts in
 ``benchmarks/``, which call them): every method runs in this process, on the
 same data, with the same thread count (numba threads for the cover tree;
-``n_jobs`` and ``threadpoolctl`` limits for scikit-learn).
+``n_jobs`` and ``threadpoolctl`` limits for scikit-learn; ``workers`` for
+scipy's ``cKDTree``).
 
 Exactness (the one rule of every benchmark, :func:`exactness`): an answer is
 *exact* when, against the reference answer (scikit-learn's brute force, or
@@ -37,6 +38,10 @@ from ..api import CoverTree, QueryDiagnostics
 from ..runtime import Runtime
 
 SKLEARN_METHODS: tuple[str, ...] = ("kd_tree", "ball_tree", "brute")
+#: scipy's k-d tree (``scipy.spatial.cKDTree``, queried with ``workers`` threads).
+CKDTREE = "ckdtree"
+#: Every method the cover tree is compared with, in table order.
+BASELINE_METHODS: tuple[str, ...] = (*SKLEARN_METHODS, CKDTREE)
 COVERTREE = "covertree"
 REFERENCE = "brute"
 #: Largest |distance difference| / largest reference distance still called exact
@@ -191,7 +196,7 @@ def run_method(method: str, X: np.ndarray, Q: np.ndarray | None, k: int, runtime
     Parameters
     ----------
     method : str
-        ``"covertree"`` or one of :data:`SKLEARN_METHODS`.
+        ``"covertree"`` or one of :data:`BASELINE_METHODS`.
     X, Q, k, runtime, progress, evaluations
         As in :func:`run_covertree` (scikit-learn uses ``runtime.n_jobs``
         threads and ignores ``progress`` and ``evaluations``).
@@ -202,7 +207,12 @@ def run_method(method: str, X: np.ndarray, Q: np.ndarray | None, k: int, runtime
     """
     if method == COVERTREE:
         return run_covertree(X, Q, k, runtime, progress=progress, evaluations=evaluations)
-    return run_sklearn(method, X, Q, k, runtime.n_jobs or 1)
+    try:
+        runner = BASELINE_RUNNERS[method]
+    except KeyError:
+        raise ValueError(f"unknown method {method!r}; valid: "
+                         + ", ".join(map(repr, (COVERTREE, *BASELINE_RUNNERS)))) from None
+    return runner(method, X, Q, k, runtime.n_jobs or 1)
 
 
 def run_sklearn(algorithm: str, X: np.ndarray, Q: np.ndarray | None, k: int,
@@ -232,6 +242,50 @@ def run_sklearn(algorithm: str, X: np.ndarray, Q: np.ndarray | None, k: int,
         dist, ids = model.kneighbors(Q, n_neighbors=k)
         t2 = time.perf_counter()
     return MethodResult(algorithm, t1 - t0, t2 - t1, dist, ids)
+
+
+def run_ckdtree(method: str, X: np.ndarray, Q: np.ndarray | None, k: int,
+                threads: int) -> MethodResult:
+    """Build ``scipy.spatial.cKDTree`` on ``X`` and query it with ``workers=threads``.
+
+    Parameters
+    ----------
+    method : str
+        The name recorded (:data:`CKDTREE`).
+    X : ndarray of shape (n, d)
+    Q : ndarray of shape (m, d) or None
+        ``None``: each point's k nearest others (``k + 1`` queried, self dropped
+        as ``kneighbors()`` drops it).
+    k : int
+    threads : int
+
+    Returns
+    -------
+    MethodResult
+    """
+    from scipy.spatial import cKDTree
+
+    with _thread_limits(threads):
+        t0 = time.perf_counter()
+        tree = cKDTree(X)
+        t1 = time.perf_counter()
+        rows = X if Q is None else Q
+        kk = k + 1 if Q is None else k
+        dist, ids = tree.query(rows, k=kk, workers=threads)
+        dist = np.asarray(dist, dtype=np.float64).reshape(rows.shape[0], kk)
+        ids = np.asarray(ids, dtype=np.intp).reshape(rows.shape[0], kk)
+        if Q is None:
+            dist, ids = drop_self(dist, ids)
+        t2 = time.perf_counter()
+    return MethodResult(method, t1 - t0, t2 - t1, dist, ids)
+
+
+#: Baseline method name -> ``runner(method, X, Q, k, threads) -> MethodResult``.
+BASELINE_RUNNERS: dict[str, Callable[..., MethodResult]] = {
+    **{name: lambda method, X, Q, k, threads: run_sklearn(method, X, Q, k, threads)
+       for name in SKLEARN_METHODS},
+    CKDTREE: run_ckdtree,
+}
 
 
 def warm_up(runtime: Runtime, d: int, k: int, methods: Sequence[str]) -> None:

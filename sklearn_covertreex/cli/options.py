@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from ..algo.registries import CONFLICT_GRAPHS, ORDERS, TRAVERSALS
 from ..backends import BACKENDS
 from ..runtime import Runtime
 
@@ -50,12 +51,14 @@ def add_runtime_flags(parser: argparse.ArgumentParser, *, strategies: bool = Tru
                            help="kernel backend: " + ", ".join(BACKENDS.names())
                                 + " (default: %(default)s)")
         group.add_argument("--traversal", default=defaults.traversal,
-                           help="insertion traversal: sparse, dense (default: %(default)s)")
+                           help=f"insertion traversal: {', '.join(TRAVERSALS.names())} "
+                                "(default: %(default)s)")
         group.add_argument("--conflict-graph", default=defaults.conflict_graph,
-                           help="conflict graph: segmented, dense, grid, tree "
+                           help=f"conflict graph: {', '.join(CONFLICT_GRAPHS.names())} "
                                 "(default: %(default)s)")
         group.add_argument("--batch-order", default=defaults.batch_order,
-                           help="batch order: random, natural, hilbert (default: %(default)s)")
+                           help=f"batch order: {', '.join(ORDERS.names())} "
+                                "(default: %(default)s)")
         group.add_argument("--seed", type=int, default=defaults.seed,
                            help="seed of the data and of the tree's random choices "
                                 "(default: %(default)s)")

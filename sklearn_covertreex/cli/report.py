@@ -16,7 +16,7 @@ from ..telemetry import (
     query_batch_record,
     runtime_fields,
 )
-from .compare import COVERTREE, REFERENCE, SKLEARN_METHODS, MethodResult, exactness, ratio
+from .compare import BASELINE_METHODS, COVERTREE, REFERENCE, MethodResult, exactness, ratio
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,7 +84,7 @@ def benchmark_records(info: RunInfo, results: Mapping[str, MethodResult],
             "n_queries": info.n_queries, "threads": info.threads, "repeats": info.repeats,
             "build_seconds": result.build_s, "query_seconds": result.query_s,
         }
-        for base in SKLEARN_METHODS:
+        for base in BASELINE_METHODS:
             other = results.get(base)
             rec[f"build_ratio_vs_{base}"] = None if other is None else ratio(result.build_s,
                                                                              other.build_s)

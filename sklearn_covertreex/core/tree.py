@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 #: Metrics whose rows changed layout between format versions 1 and 2.
 _V1_RESIDUAL = "residual_correlation"
@@ -37,7 +37,9 @@ class TreeArrays:
 
     Rows are stored as the metric ``metric`` computes distances on them, with
     the parameter vector ``metric_params`` (``metric_params[0]`` is the row
-    width; see :mod:`sklearn_covertreex.metrics`).
+    width; see :mod:`sklearn_covertreex.metrics`), multiplied by
+    ``2**scale_exponent`` (see :mod:`sklearn_covertreex.metrics.scaling`):
+    ``radius``, ``parent_dist`` and the levels are those of the scaled rows.
 
     All arrays are read-only: a tree is never modified in place; insertion
     and deletion build a new one.
@@ -56,12 +58,14 @@ class TreeArrays:
     n_ids_total: int
     metric: str = "euclidean"
     metric_params: tuple[float, ...] = ()
+    scale_exponent: int = 0
     diagnostics: dict[str, Any] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.metric_params:
             object.__setattr__(self, "metric_params", (float(self.points.shape[-1]),))
         object.__setattr__(self, "metric_params", tuple(float(v) for v in self.metric_params))
+        object.__setattr__(self, "scale_exponent", int(self.scale_exponent))
         for name in (
             "points", "level", "parent", "parent_dist", "radius",
             "child_ptr", "children", "id_ptr", "ids",
@@ -103,6 +107,8 @@ class TreeArrays:
         version = state.pop("_format_version", None)
         if version == 1:
             state = _upgrade_v1(state)
+        if version in (1, 2):
+            state = _upgrade_v2(state)
         elif version != FORMAT_VERSION:
             raise ValueError(
                 f"Cannot load a tree stored with format version {version}; "
@@ -111,6 +117,11 @@ class TreeArrays:
         for key, value in state.items():
             object.__setattr__(self, key, value)
         self.__post_init__()
+
+
+def _upgrade_v2(state: dict[str, Any]) -> dict[str, Any]:
+    """Format 2 -> 3: rows may be stored rescaled by ``2**scale_exponent``; older ones were not."""
+    return {**state, "scale_exponent": 0}
 
 
 def _upgrade_v1(state: dict[str, Any]) -> dict[str, Any]:

@@ -83,14 +83,16 @@ SHARED_PARAMS: dict[str, Param] = {
         serves the metrics the tree computes on Euclidean rows (euclidean,
         seuclidean, mahalanobis, sqeuclidean, cosine, correlation,
         haversine) and refuses the others.""", check_strategy),
-    "traversal": Param('{"sparse", "dense"}', """
+    "traversal": Param('{"sparse"}', """
         How inserted points find their place in the tree.""", check_strategy),
-    "conflict_graph": Param('{"segmented", "dense", "grid", "tree"}', """
+    "conflict_graph": Param('{"segmented", "grid", "tree"}', """
         How conflicts between points inserted together are found (changes
         build time only: "segmented" or "grid" in low dimension, "tree" in
         higher intrinsic dimension).""", check_strategy),
     "batch_order": Param('{"random", "natural", "hilbert"}', """
-        Order of points in the prefix-doubling insertion batches.""", check_strategy),
+        Order of points in the prefix-doubling insertion batches ("hilbert":
+        the Hilbert curve read in bit-reversed order, every prefix spread over
+        the data; coordinate metrics only).""", check_strategy),
     "n_jobs": Param("int", """
         Threads for queries and builds. ``None`` means the ``n_jobs`` of an
         enclosing ``joblib.parallel_backend`` context, else every core; an

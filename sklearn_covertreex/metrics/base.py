@@ -42,6 +42,13 @@ def width_params(n_columns: int) -> tuple[float, ...]:
     return (float(n_columns),)
 
 
+def power_of(value: float) -> Callable[[tuple[float, ...]], float]:
+    """A :attr:`Metric.scale_power` that is the constant ``value``."""
+    def scale_power(params: tuple[float, ...]) -> float:
+        return value
+    return scale_power
+
+
 def _identity_distances(d: np.ndarray, params: tuple[float, ...]) -> np.ndarray:
     return d
 
@@ -94,6 +101,18 @@ class Metric:
         ``radius_to_stored(r, params) -> r``: a user radius as a radius on
         stored-row distances; must be the inverse of the increasing
         ``to_user`` (identity by default).
+    scale_power : callable or None
+        ``scale_power(params) -> float`` where the stored-row distance is
+        homogeneous of degree 1 in the rows (``d(c a, c b) = c d(a, b)``
+        for ``c > 0``, and ``prepare(c X) = c prepare(X)``): the largest
+        power the compiled distance raises a coordinate difference to (2
+        for the Euclidean family, ``p`` for Minkowski, 1 for Manhattan and
+        Chebyshev). Such rows are rescaled by a power of two at ``fit`` so
+        that no power overflows or underflows (see
+        :mod:`sklearn_covertreex.metrics.scaling`). None (the default) for
+        metrics that are scale-invariant or not on coordinates (cosine,
+        correlation, canberra, haversine, hamming, boolean, residual, user
+        metrics): their rows are stored as ``prepare`` makes them.
     """
 
     name: str
@@ -110,6 +129,7 @@ class Metric:
     coordinate_bound: bool = False
     radius_to_stored: Callable[[np.ndarray, tuple[float, ...]], np.ndarray] = field(
         default=lambda r, params: r)
+    scale_power: Callable[[tuple[float, ...]], float] | None = None
 
     @property
     def converts_distances(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .base import Metric, kernel_class, width_params
+from .base import Metric, kernel_class, power_of, width_params
 
 NAME = "chebyshev"
 
@@ -40,4 +40,4 @@ def reference(params: tuple[float, ...], a: np.ndarray, b: np.ndarray) -> np.nda
 
 METRIC = Metric(name=NAME, kernel_class=ChebyshevRows, has_coordinates=True, is_true_metric=True,
                 reference=reference, compiled=distance, make_params=width_params,
-                coordinate_bound=True)
+                coordinate_bound=True, scale_power=power_of(1.0))

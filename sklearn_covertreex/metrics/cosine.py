@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._chord import euclidean_rows_metric, unit_rows
+from ._chord import euclidean_rows_metric, row_exponents, unit_rows
 from .base import width_params
 
 NAME = "cosine"
@@ -29,7 +29,9 @@ def prepare_cosine(X: np.ndarray, params: tuple[float, ...]) -> np.ndarray:
 
 
 def prepare_correlation(X: np.ndarray, params: tuple[float, ...]) -> np.ndarray:
-    """Rows centred on their mean, then divided by their norms."""
+    """Rows centred on their mean, then divided by their norms (each row first scaled by a
+    power of two, exactly: correlation is invariant to it)."""
+    X = np.ldexp(X, -row_exponents(X)[:, None])  # exact; the mean cannot overflow
     return unit_rows(X - X.mean(axis=1, keepdims=True), CORRELATION)
 
 

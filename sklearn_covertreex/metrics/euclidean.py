@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .base import Metric, kernel_class
+from .base import Metric, kernel_class, power_of
 
 NAME = "euclidean"
 
@@ -50,4 +50,4 @@ def make_params(n_columns: int) -> tuple[float, ...]:
 
 METRIC = Metric(name=NAME, kernel_class=EuclideanRows, has_coordinates=True, is_true_metric=True,
                 reference=reference, compiled=distance, make_params=make_params,
-                coordinate_bound=True)
+                coordinate_bound=True, scale_power=power_of(2.0))

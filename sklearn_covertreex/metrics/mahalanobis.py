@@ -108,9 +108,11 @@ def root(r: np.ndarray, params: tuple[float, ...]) -> np.ndarray:
 
 
 METRIC = euclidean_rows_metric(NAME, make_params=make_params_mahalanobis,
-                               prepare=prepare_mahalanobis)
+                               prepare=prepare_mahalanobis,
+                               homogeneous=True)
 SEUCLIDEAN_METRIC = euclidean_rows_metric(SEUCLIDEAN, make_params=make_params_seuclidean,
-                                          prepare=prepare_seuclidean)
+                                          prepare=prepare_seuclidean,
+                                          homogeneous=True)
 SQEUCLIDEAN_METRIC = euclidean_rows_metric(SQEUCLIDEAN, make_params=width_params,
                                            prepare=_same, to_user=squared,
-                                           radius_to_stored=root)
+                                           radius_to_stored=root, homogeneous=True)

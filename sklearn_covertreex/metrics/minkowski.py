@@ -94,6 +94,11 @@ def prepare(X: np.ndarray, params: tuple[float, ...]) -> np.ndarray:
     return np.ascontiguousarray(X * scale)
 
 
+def minkowski_power(params: tuple[float, ...]) -> float:
+    """``p``: the power the compiled distance raises differences to (rows rescale by it)."""
+    return params[1]
+
+
 METRIC = Metric(name=NAME, kernel_class=MinkowskiRows, has_coordinates=True, is_true_metric=True,
                 reference=reference, compiled=distance, make_params=make_params,
-                prepare=prepare, coordinate_bound=True)
+                prepare=prepare, coordinate_bound=True, scale_power=minkowski_power)

@@ -54,9 +54,13 @@ _BENCHMARK_RUN: Mapping[str, tuple[type, ...]] = MappingProxyType({
     "runtime": (dict, _NONE),
 })
 
-#: Present only when measured (``covertreex bench euclidean --memory``).
+#: Present only when measured (``peak_memory_mib``: ``covertreex bench euclidean
+#: --memory``; the cKDTree ratios: runs that include scipy's cKDTree, so records
+#: written before it was added stay valid).
 _BENCHMARK_RUN_OPTIONAL: Mapping[str, tuple[type, ...]] = MappingProxyType({
     "peak_memory_mib": _OPT_NUM,
+    "build_ratio_vs_ckdtree": _OPT_NUM,
+    "query_ratio_vs_ckdtree": _OPT_NUM,
 })
 
 _BUILD_PHASE: Mapping[str, tuple[type, ...]] = MappingProxyType({

@@ -49,13 +49,36 @@ def _hilbert_keys(cells: np.ndarray, bits: int) -> np.ndarray:
 
 
 def hilbert_order(X: np.ndarray, rng: np.random.Generator, metric: object) -> np.ndarray:
-    """Permutation sorting the rows of X along a Hilbert curve.
+    """A stratified order: the Hilbert curve read in bit-reversed (van der Corput) order.
 
-    Uses the (at most 16) coordinates of largest spread, quantised to as many
-    bits per axis as fit in 63 bits. Ties keep their input order.
+    The rows are sorted along a Hilbert curve (:func:`hilbert_permutation`),
+    and position ``i`` of the result takes the curve position whose index
+    has the bits of ``i`` reversed. Every prefix of length ``2**k`` is then
+    one row in each stretch of ``n / 2**k`` consecutive rows of the curve: a
+    sample spread evenly over the data, so no prefix-doubling batch is
+    spatially clustered. (Reading the curve in order makes each batch one
+    small region that the tree built so far does not cover: on n = 100k
+    points in 3-D that built 107 million conflict edges and took 160x the
+    default's time.) Each batch is still visited along the curve by the
+    insertion itself.
     """
     check_coordinates(metric, "batch_order", "hilbert")
-    return hilbert_permutation(X)
+    curve = hilbert_permutation(X)
+    return curve[bit_reversed_positions(curve.size)]
+
+
+def bit_reversed_positions(n: int) -> np.ndarray:
+    """The permutation of ``0 .. n - 1`` sorting indices by their bit-reversed value."""
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    bits = int(n - 1).bit_length()
+    i = np.arange(n, dtype=np.uint64)
+    rev = np.zeros(n, dtype=np.uint64)
+    one = np.uint64(1)
+    for _ in range(bits):
+        rev = (rev << one) | (i & one)
+        i >>= one
+    return np.argsort(rev, kind="stable").astype(np.int64)
 
 
 def hilbert_permutation(X: np.ndarray) -> np.ndarray:
