@@ -113,6 +113,26 @@ def _to_host(xp: ModuleType, a: Any) -> np.ndarray:
     return a.get() if hasattr(a, "get") else np.asarray(a)
 
 
+def sorted_rows(d2: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Host rows of k best (squared distance, id) pairs: sorted, distances, -1 where unfilled.
+
+    Parameters
+    ----------
+    d2 : ndarray of shape (rows, k)
+        Squared distances (inf where a row has fewer than k candidates).
+    ids : ndarray of shape (rows, k)
+
+    Returns
+    -------
+    distances, ids : ndarrays of shape (rows, k), ascending by (distance, id)
+    """
+    order = np.lexsort((ids, d2), axis=1)
+    d2 = np.take_along_axis(d2, order, 1)
+    ids = np.take_along_axis(ids, order, 1)
+    ids[~np.isfinite(d2)] = -1
+    return np.sqrt(d2), ids
+
+
 def knn_array(xp: ModuleType, model: ResidualModel, Q: ResidualPoints, P: ResidualPoints,
               k: int, mode: str = "all", row_block: int = ROW_BLOCK,
               col_block: int = COL_BLOCK) -> tuple[np.ndarray, np.ndarray]:
@@ -154,13 +174,7 @@ def knn_array(xp: ModuleType, model: ResidualModel, Q: ResidualPoints, P: Residu
             best_d = xp.concatenate([best_d, xp.full((A.host.n, pad), np.inf)], axis=1)
             best_i = xp.concatenate([best_i, xp.full((A.host.n, pad), -1, dtype=xp.int64)],
                                     axis=1)
-        d_host, i_host = _to_host(xp, best_d), _to_host(xp, best_i)
-        order = np.lexsort((i_host, d_host), axis=1)
-        d_host = np.take_along_axis(d_host, order, 1)
-        i_host = np.take_along_axis(i_host, order, 1)
-        i_host[~np.isfinite(d_host)] = -1
-        out_d[rows] = np.sqrt(d_host)
-        out_i[rows] = i_host
+        out_d[rows], out_i[rows] = sorted_rows(_to_host(xp, best_d), _to_host(xp, best_i))
     return out_d, out_i
 
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..metrics.residual.correlation import correlation_array
 from ..metrics.residual.statistics import ResidualModel, ResidualPoints
+from .residual_array import sorted_rows
 from .residual_blocked import csr_from_pairs
 
 #: Largest query rows per tile.
@@ -168,14 +169,8 @@ def knn_jax(model: ResidualModel, Q: ResidualPoints, P: ResidualPoints, k: int,
                 best_d, best_i = step(best_d, best_i, qc[ra], qs[ra], qw[ra], pc[ca], ps[ca],
                                       pw[ca], K, r0, c0, ncols, kind=kind, fast=fast,
                                       mode=_MODES[mode], k=k)
-            d_host = np.asarray(best_d)[: rows.stop - r0]
-            i_host = np.asarray(best_i)[: rows.stop - r0]
-            order = np.lexsort((i_host, d_host), axis=1)
-            d_host = np.take_along_axis(d_host, order, 1)
-            i_host = np.take_along_axis(i_host, order, 1)
-            i_host[~np.isfinite(d_host)] = -1
-            out_d[rows] = np.sqrt(d_host)
-            out_i[rows] = i_host
+            out_d[rows], out_i[rows] = sorted_rows(np.asarray(best_d)[: rows.stop - r0],
+                                                   np.asarray(best_i)[: rows.stop - r0])
     return out_d, out_i
 
 
