@@ -110,7 +110,7 @@ def _new_bufs():
 
 
 @njit(cache=True, nogil=True)
-def _traverse_range(metric, points, level, radius, parent_dist, child_ptr, children, root, X,
+def _traverse_range(metric, points, cover, radius, parent_dist, child_ptr, children, root, X,
                     out_level, out_parent, out_dup, lo, hi):
     """Insertion level, parent and duplicate of the rows lo:hi of X (see traverse_sparse).
 
@@ -133,7 +133,7 @@ def _traverse_range(metric, points, level, radius, parent_dist, child_ptr, child
         d0 = _dist(metric, x, points, root)
         if d0 == 0.0:
             dup = root
-        elif d0 <= math.ldexp(1.0, level[root]):
+        elif d0 <= cover[root]:
             best = root
             bestd = d0
         fs = 0
@@ -147,7 +147,7 @@ def _traverse_range(metric, points, level, radius, parent_dist, child_ptr, child
                 fk, fn, fd = _grow(fk, need), _grow(fn, need), _grow(fd, need)
             if lb > bestd + slack:
                 break
-            if lb > math.ldexp(1.0, level[p] - 1) + slack:
+            if lb > 0.5 * cover[p] + slack:
                 continue
             for t in range(child_ptr[p], child_ptr[p + 1]):
                 c = children[t]
@@ -155,17 +155,18 @@ def _traverse_range(metric, points, level, radius, parent_dist, child_ptr, child
                 # |d(x, p) - d(p, c)| <= d(x, c): skip c unevaluated when even the
                 # bound says neither c nor its subtree can cover x better
                 gap = abs(dp - parent_dist[c])
-                if gap - rc > min(bestd, math.ldexp(1.0, level[c])) + PRUNE_RTOL * (gap + rc + dp):
+                cc = cover[c]
+                if gap - rc > min(bestd, cc) + PRUNE_RTOL * (gap + rc + dp):
                     continue
                 d = _dist(metric, x, points, c)
                 if d == 0.0:
                     dup = c
                     break
-                if d <= math.ldexp(1.0, level[c]) and (d < bestd or (d == bestd and c < best)):
+                if d <= cc and (d < bestd or (d == bestd and c < best)):
                     best = c
                     bestd = d
                 if rc > 0.0:
-                    lim = min(bestd, math.ldexp(1.0, level[c] - 1))
+                    lim = min(bestd, 0.5 * cc)
                     if d - rc <= lim + PRUNE_RTOL * (d + rc):
                         fs = _fpush(fk, fn, fd, fs, d - rc, c, d)
         if dup >= 0:
@@ -187,7 +188,8 @@ def traverse_sparse(metric, points, level, radius, parent_dist, child_ptr, child
     out_level = np.zeros(n, np.int64)
     out_parent = np.full(n, -1, np.int64)
     out_dup = np.full(n, -1, np.int64)
-    for_chunks(_traverse_range, n, (metric, points, level, radius, parent_dist, child_ptr,
+    cover = np.ldexp(1.0, level)  # 2^level, once: math.ldexp is a library call per use
+    for_chunks(_traverse_range, n, (metric, points, cover, radius, parent_dist, child_ptr,
                                     children, root, X, out_level, out_parent, out_dup),
                grain=SEARCH_GRAIN)
     return out_level, out_parent, out_dup

@@ -136,8 +136,8 @@ def _lower_bound(a, lo, hi, v):
 
 
 @njit(cache=True, nogil=True)
-def _cells_range(metric, X, lev, Y, y_rtol, sh, st, table_ptr, level_index, counts, offsets, ei,
-                 ej, lo, hi):
+def _cells_range(metric, X, lev, cover, Y, y_rtol, sh, st, table_ptr, level_index, counts,
+                 offsets, ei, ej, lo, hi):
     """Grid conflicts of the sources in lo:hi: counted (``ei`` empty), or written at offsets.
 
     Source i probes the points in the cells around its own (see
@@ -158,7 +158,7 @@ def _cells_range(metric, X, lev, Y, y_rtol, sh, st, table_ptr, level_index, coun
         hi0 = table_ptr[li + 1]
         at = offsets[i] if fill else 0
         a = lev[i]
-        side = math.ldexp(1.0, a)
+        side = cover[i]
         total = 1
         for t in range(k):
             delta = CELL_RTOL * side + y_rtol * (side + 2.0 * abs(Y[i, t]))
@@ -184,7 +184,7 @@ def _cells_range(metric, X, lev, Y, y_rtol, sh, st, table_ptr, level_index, coun
             while p < hi0 and (every or sh[p] == h):
                 j = st[p]
                 if j != i and (lev[j] != a or j > i):
-                    if _row_dist(metric, X, i, X, j) <= math.ldexp(1.0, min(a, lev[j])):
+                    if _row_dist(metric, X, i, X, j) <= min(side, cover[j]):
                         if fill:
                             ei[at + c] = i if i < j else j
                             ej[at + c] = j if i < j else i
@@ -211,7 +211,8 @@ def conflict_cells(metric, X, lev, Y, y_rtol):
     n = X.shape[0]
     sh, st, table_ptr, level_index = _cell_tables(lev, Y)
     counts = np.zeros(n, np.int64)
-    args = (metric, X, lev, Y, float(y_rtol), sh, st, table_ptr, level_index)
+    # 2^level per point, computed once: math.ldexp is a library call per use
+    args = (metric, X, lev, np.ldexp(1.0, lev), Y, float(y_rtol), sh, st, table_ptr, level_index)
     empty = np.empty(0, np.int64)
     for_chunks(_cells_range, n, (*args, counts, empty, empty, empty), grain=PROBE_GRAIN)
     offsets = _offsets(counts)
