@@ -616,3 +616,14 @@ def test_ckdtree_runner_matches_brute_and_drops_self():
         ref = run_sklearn("brute", X, q, k, 2)
         assert got.distances.shape == (300 if q is None else 20, k)
         assert exactness(got, ref)["exact"]
+
+
+def test_h3_preset_is_uniform_in_the_unit_square():
+    from sklearn_covertreex.cli.workloads import PRESETS, make_data
+
+    w = PRESETS["H3"]
+    assert (w.n, w.n_queries, w.d, w.k) == (1_000_000, 100_000, 2, 8)
+    X, Q = make_data(w.scaled(0.001), 0)
+    assert X.shape == (1000, 2) and Q.shape == (100, 2)
+    assert X.min() >= 0.0 and X.max() < 1.0 and Q.min() >= 0.0 and Q.max() < 1.0
+    assert build_parser().parse_args(["bench", "euclidean", "--preset", "h3"]).preset == ["H3"]

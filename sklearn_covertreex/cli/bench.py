@@ -1,4 +1,4 @@
-"""``covertreex bench``: the Euclidean workloads W1-W4 against scikit-learn and scipy's cKDTree.
+"""``covertreex bench``: the Euclidean workloads (W1-W4, H3) against scikit-learn and cKDTree.
 
 ``benchmarks/bench_euclidean.py`` is a thin shim over ``bench euclidean``.
 Timings are taken in this process, every method side by side on the same
@@ -38,7 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("bench", help="benchmarks",
                               description="Benchmarks against scikit-learn.")
     sub = p.add_subparsers(dest="suite", metavar="SUITE", required=True)
-    e = sub.add_parser("euclidean", help="W1-W4 against kd_tree, ball_tree, brute and cKDTree",
+    e = sub.add_parser("euclidean", help="W1-W4, H3 against kd_tree, ball_tree, brute, cKDTree",
                        description="Time the cover tree beside scikit-learn's kd_tree, "
                                    "ball_tree and brute and scipy's cKDTree (workers = the "
                                    "thread count) on a preset workload.")

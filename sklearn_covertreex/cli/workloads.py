@@ -1,4 +1,4 @@
-"""The Euclidean benchmark workloads W1-W4 and their data (seeded generators)."""
+"""The Euclidean benchmark workloads (W1-W4, H3) and their data (seeded generators)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class Workload:
     Parameters
     ----------
     name, description : str
-    kind : {"gaussian", "subspace"}
+    kind : {"gaussian", "subspace", "uniform"}
     n, n_queries, d, k : int
     all_points : bool
         All-points k-NN on the indexed points (each excluding itself).
@@ -72,6 +72,8 @@ PRESETS: Mapping[str, Workload] = MappingProxyType({w.name: w for w in (
              16, 16, data_seed=3, intrinsic_dim=4, noise=1e-3),
     Workload("W4", "all-points k-NN on W1's points (self excluded)", "gaussian", 100_000, 0, 3,
              16, all_points=True, data_seed=1),
+    Workload("H3", "uniform in [0, 1]^2, n=1M", "uniform", 1_000_000, 100_000, 2, 8,
+             data_seed=4),
 )})
 
 
@@ -79,6 +81,13 @@ def _gaussian(rng: np.random.Generator,
               w: Workload) -> tuple[np.ndarray, np.ndarray | None]:
     X = rng.standard_normal((w.n, w.d))
     Q = None if w.all_points else rng.standard_normal((w.n_queries, w.d))
+    return X, Q
+
+
+def _uniform(rng: np.random.Generator,
+             w: Workload) -> tuple[np.ndarray, np.ndarray | None]:
+    X = rng.random((w.n, w.d))
+    Q = None if w.all_points else rng.random((w.n_queries, w.d))
     return X, Q
 
 
@@ -105,6 +114,7 @@ GENERATORS: Mapping[str, Callable[[np.random.Generator, Workload],
                                   tuple[np.ndarray, np.ndarray | None]]] = MappingProxyType({
     "gaussian": _gaussian,
     "subspace": _subspace,
+    "uniform": _uniform,
 })
 
 
