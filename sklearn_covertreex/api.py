@@ -268,6 +268,27 @@ class CoverTree:
             arrays = _shifted(arrays, shift)
         return rows, arrays, e + shift
 
+    def _query_groups(self, Q: np.ndarray) -> list[tuple[np.ndarray | slice, np.ndarray,
+                                                          TreeArrays, int]]:
+        """The queries in groups of one scale: (positions, stored rows, tree, exponent) each.
+
+        Normally one group. Where some rows are so much larger than the
+        fitted rows that they need the tree shifted down (see
+        :meth:`_query_rows`), those rows form a group of their own, so the
+        shift cannot underflow the distances of the other queries (a query
+        at 0 beside one at 0.5, against rows near 1e-278).
+        """
+        band = self._scale_band(self.arrays.metric_params)
+        mq = None if band is None or Q.shape[0] < 2 else scaling.max_exponent(Q)
+        if mq is None or mq + self.arrays.scale_exponent <= band[1]:
+            return [(slice(None), *self._query_rows(Q))]
+        top = np.abs(Q).max(axis=1)
+        large = (top > 0) & (np.frexp(top)[1] + self.arrays.scale_exponent > band[1])
+        if np.all(large):
+            return [(slice(None), *self._query_rows(Q))]
+        return [(pos, *self._query_rows(np.ascontiguousarray(Q[pos])))
+                for pos in (np.flatnonzero(~large), np.flatnonzero(large))]
+
     @property
     def arrays(self) -> TreeArrays:
         """The flat arrays of the tree (read-only)."""
@@ -436,9 +457,20 @@ class CoverTree:
         Q = self._check_query(Q, check_input)
         k = self._check_k(k, self.n_points)
         t0 = time.perf_counter()
-        rows, arrays, exponent = self._query_rows(Q)
-        d, i, evaluations, pruned = knn_query(self._ctx(), arrays, rows, k)
-        d = self._to_user(d, exponent)
+        groups = self._query_groups(Q)
+        if len(groups) == 1:
+            _, rows, arrays, exponent = groups[0]
+            d, i, evaluations, pruned = knn_query(self._ctx(), arrays, rows, k)
+            d = self._to_user(d, exponent)
+        else:
+            d = np.empty((Q.shape[0], k))
+            i = np.empty((Q.shape[0], k), np.int64)
+            evaluations = np.empty(Q.shape[0], np.int64)
+            pruned = np.empty(Q.shape[0], np.int64)
+            for pos, rows, arrays, exponent in groups:
+                gd, i[pos], evaluations[pos], pruned[pos] = knn_query(self._ctx(), arrays,
+                                                                      rows, k)
+                d[pos] = self._to_user(gd, exponent)
         seconds = time.perf_counter() - t0
         i = i.astype(np.intp, copy=False)
         if return_diagnostics:
@@ -492,8 +524,25 @@ class CoverTree:
         """
         Q = self._check_query(Q, check_input)
         r = check_radius(r, Q.shape[0])
-        rows, arrays, exponent = self._query_rows(Q)
-        return self._radius_rows(rows, r, arrays, exponent)
+        groups = self._query_groups(Q)
+        if len(groups) == 1:
+            _, rows, arrays, exponent = groups[0]
+            return self._radius_rows(rows, r, arrays, exponent)
+        counts = np.zeros(Q.shape[0], np.int64)
+        answers = []
+        for pos, rows, arrays, exponent in groups:
+            indptr, d, i = self._radius_rows(rows, r[pos], arrays, exponent)
+            counts[pos] = np.diff(indptr)
+            answers.append((pos, indptr, d, i))
+        indptr = np.zeros(Q.shape[0] + 1, np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        d = np.empty(indptr[-1])
+        i = np.empty(indptr[-1], np.intp)
+        for pos, g_ptr, gd, gi in answers:
+            # the answer of the group's t-th query goes to its row pos[t]
+            target = np.repeat(indptr[pos] - g_ptr[:-1], np.diff(g_ptr)) + np.arange(gd.size)
+            d[target], i[target] = gd, gi
+        return indptr, d, i
 
     def _radius_rows(self, rows: np.ndarray, r: np.ndarray, arrays: TreeArrays | None = None,
                      exponent: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -177,6 +177,24 @@ def test_queries_far_beyond_the_fitted_rows():
     assert_knn(brute(X0 * 1e-300, Q0, "euclidean", own_exponent(Q0)), d, i)
 
 
+def test_a_large_query_does_not_shift_the_others():
+    """Queries at the fitted rows' scale keep exact distances beside one far larger."""
+    X = np.array([[2.73296859e-278], [0.0], [5e-278]])
+    tree = CoverTree(Runtime(prefix_base=1)).fit(X)
+    Q = np.array([[0.0], [0.5], [3e-278], [1e10]])
+    D = np.abs(Q - X.T)  # one feature: the distances are exact differences
+    d, i = tree.knn(Q, 3)
+    np.testing.assert_array_equal(d, np.sort(D, axis=1))
+    np.testing.assert_array_equal(np.take_along_axis(D, i, axis=1), d)
+    for r in (0.0, 2.8e-278, 1.0):
+        indptr, rd, ri = tree.radius(Q, r)
+        for q in range(Q.shape[0]):
+            want = np.flatnonzero(D[q] <= r)
+            got = ri[indptr[q]:indptr[q + 1]]
+            assert sorted(got.tolist()) == want.tolist()
+            np.testing.assert_array_equal(rd[indptr[q]:indptr[q + 1]], D[q, got])
+
+
 def test_insert_beyond_the_scale_rebuilds():
     tree = CoverTree().fit(X0[:60])
     assert tree.arrays.scale_exponent == 0

@@ -126,40 +126,50 @@ class TreeBuilder:
         return self._view
 
     def finalize(self, ctx: Context, diagnostics: dict[str, Any] | None) -> TreeArrays:
-        """Freeze into a new :class:`TreeArrays`.
+        """Freeze into a new :class:`TreeArrays`, consuming the builder.
 
         Nodes are renumbered in breadth-first order with the children of each
         node consecutive (sorted by level, highest first), so a query reads
-        the points of a node's children from one contiguous block.
+        the points of a node's children from one contiguous block. Each of
+        the builder's arrays is released as soon as its renumbered copy
+        exists, so the peak holds about one array more than the tree.
         """
         n = self.n
         child_ptr, children = child_csr(self.parent[:n], self.level[:n])
         order = bfs_order(child_ptr, children, self.root)
+        del child_ptr, children
         new_index = np.empty(n, dtype=np.int64)
         new_index[order] = np.arange(n)
-        points = np.ascontiguousarray(self.points[:n][order])
-        level = self.level[:n][order]
-        old_parent = self.parent[:n][order]
-        parent = np.where(old_parent >= 0, new_index[np.maximum(old_parent, 0)], -1)
-        radius = self.radius[:n][order]
-        child_ptr, children = child_csr(parent, level)
-        parent_dist = np.zeros(n)
-        nonroot = np.flatnonzero(parent >= 0)
-        if nonroot.size:
-            parent_dist[nonroot] = ctx.backend.pair_distances(
-        ctx.kernel_metric, points, nonroot, points, parent[nonroot]
-            )
-        id_nodes = np.concatenate(self._id_nodes) if self._id_nodes else np.empty(0, np.int64)
-        id_nodes = new_index[id_nodes]
-        id_values = np.concatenate(self._id_values) if self._id_values else np.empty(0, np.int64)
+        moved = {}
+        for name in ("points", "level", "radius", "parent_dist", "parent"):
+            moved[name] = getattr(self, name)[:n][order]
+            setattr(self, name, None)
+        del order
+        parent = moved["parent"]
+        nonroot = parent >= 0
+        parent[nonroot] = new_index[parent[nonroot]]
+        del nonroot
+        child_ptr, children = child_csr(parent, moved["level"])
+        id_nodes = new_index[np.concatenate(self._id_nodes)] if self._id_nodes else \
+            np.empty(0, np.int64)
+        self._id_nodes = []
+        root = int(new_index[self.root])
+        del new_index
+        id_values = np.concatenate(self._id_values) if self._id_values else \
+            np.empty(0, np.int64)
+        self._id_values = []
         id_order = np.lexsort((id_values, id_nodes))
         ids = id_values[id_order]
+        del id_values, id_order
         id_ptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(id_nodes, minlength=n), out=id_ptr[1:])
+        del id_nodes
+        self.n, self.root, self._view = 0, -1, None
         return TreeArrays(
-            points=points, level=level, parent=parent, parent_dist=parent_dist, radius=radius,
+            points=moved["points"], level=moved["level"], parent=parent,
+            parent_dist=moved["parent_dist"], radius=moved["radius"],
             child_ptr=child_ptr, children=children, id_ptr=id_ptr, ids=ids,
-            root=int(new_index[self.root]), n_ids_total=int(self.n_ids_total),
+            root=root, n_ids_total=int(self.n_ids_total),
             metric=ctx.metric.name, metric_params=ctx.params, diagnostics=diagnostics,
         )
 

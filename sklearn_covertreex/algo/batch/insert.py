@@ -41,12 +41,17 @@ class _Stats:
 
 
 def insert_rows(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarray,
-                stats: _Stats, progress: Callable[[int], object] | None = None) -> None:
-    """Insert rows ``X`` (already ordered) with dataset ``ids`` into ``builder``.
+                stats: _Stats, progress: Callable[[int], object] | None = None,
+                order: np.ndarray | None = None) -> None:
+    """Insert rows ``X`` with dataset ``ids`` into ``builder``, in the given ``order``.
 
-    ``progress``, if given, is called with the number of rows handled after
-    each batch.
+    ``order`` (default: as given) lists the positions of the rows in
+    insertion order; each batch gathers its own rows, so the reordered rows
+    are never held whole. ``progress``, if given, is called with the number
+    of rows handled after each batch.
     """
+    if order is None:
+        order = np.arange(X.shape[0])
     rt = ctx.runtime
     rng = np.random.default_rng(rt.seed)
     traverse = TRAVERSALS.get(rt.traversal)
@@ -55,16 +60,17 @@ def insert_rows(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarr
     schedule = PREFIX_SCHEDULES.get(rt.prefix_schedule)
     start = 0
     if builder.root < 0:
-        d = ctx.backend.distances_to_point(ctx.kernel_metric, X, X[0])
+        first = X[order[0]]
+        d = ctx.backend.distances_to_point(ctx.kernel_metric, X, first)
         dmax = float(d.max())
-        builder.add_root(X[0], ceil_log2(dmax) if dmax > 0 else 0, int(ids[0]))
+        builder.add_root(first, ceil_log2(dmax) if dmax > 0 else 0, int(ids[order[0]]))
         start = 1
         if progress is not None:
             progress(1)
-    rest_X, rest_ids = X[start:], ids[start:]
-    for lo, hi in schedule(rest_X.shape[0], builder.n, rt.prefix_base):
+    rest = order[start:]
+    for lo, hi in schedule(rest.shape[0], builder.n, rt.prefix_base):
         stats.data["batches"] += 1
-        bx, bid = rest_X[lo:hi], rest_ids[lo:hi]
+        bx, bid = X[rest[lo:hi]], ids[rest[lo:hi]]
         root_point = builder.points[builder.root]
         dmax = float(ctx.backend.distances_to_point(ctx.kernel_metric, bx, root_point).max())
         if dmax > 0:
@@ -89,7 +95,7 @@ def insert_rows(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarr
             fresh = np.flatnonzero(~is_dup)
             if fresh.size == 0:
                 break
-            Xf = np.ascontiguousarray(Xp[fresh])
+            Xf = Xp if fresh.size == Xp.shape[0] else Xp[fresh]
             ei, ej = conflicts(ctx, builder.view(), Xf, lev[fresh], par[fresh])
             t0 = stats.add_time("conflict", t0)
             stats.data["conflict_edges"] += int(ei.size)
@@ -137,8 +143,7 @@ def insert_points(ctx: Context, tree: TreeArrays, X: np.ndarray,
         n_ids_total = max(tree.n_ids_total, int(ids.max()) + 1 if m else 0)
     rng = np.random.default_rng(ctx.runtime.seed)
     order = ORDERS.get(ctx.runtime.batch_order)(X, rng, ctx.metric)
-    X = np.ascontiguousarray(X[order])
-    ids = np.asarray(ids, dtype=np.int64)[order]
+    ids = np.asarray(ids, dtype=np.int64)
     t0 = stats.add_time("order", t0)
     if tree.n_nodes:
         builder = TreeBuilder.from_tree(tree, m)
@@ -147,7 +152,7 @@ def insert_points(ctx: Context, tree: TreeArrays, X: np.ndarray,
     builder.n_ids_total = n_ids_total
     if m:
         with ctx.backend.threads(ctx.n_threads):
-            insert_rows(ctx, builder, X, ids, stats, progress)
+            insert_rows(ctx, builder, X, ids, stats, progress, order)
     t0 = time.perf_counter()
     diagnostics = None
     if ctx.runtime.diagnostics:

@@ -26,12 +26,11 @@ def conflict_segmented(
     if n < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     backend = ctx.backend
-    columns = []
+    Y = np.empty((n, min(N_PIVOTS, n)))
     nearest = np.full(n, np.inf)
     pivot = 0
-    for _ in range(min(N_PIVOTS, n)):
-        d = backend.distances_to_point(ctx.kernel_metric, X, X[pivot])
-        columns.append(d)
-        nearest = np.minimum(nearest, d)
+    for t in range(Y.shape[1]):
+        Y[:, t] = backend.distances_to_point(ctx.kernel_metric, X, X[pivot])
+        np.minimum(nearest, Y[:, t], out=nearest)
         pivot = int(np.argmax(nearest))
-    return cell_conflicts(ctx, X, lev, np.column_stack(columns), PIVOT_RTOL)
+    return cell_conflicts(ctx, X, lev, Y, PIVOT_RTOL)

@@ -76,7 +76,7 @@ _FNV_PRIME = np.uint64(1099511628211)
 def _cell(y, side):
     """Integer cell index of y on a grid of side ``side`` (clamped, so monotone).
 
-    Clamped before the conversion, as :func:`_cell_tables` does in numpy, so
+    Clamped before the conversion, as :func:`_cell_table` does in numpy, so
     both give the same cell for every finite y.
     """
     v = min(max(y / side, -CELL_CLAMP), CELL_CLAMP)
@@ -91,33 +91,20 @@ def _hash_cells(cells):
     return h
 
 
-def _cell_tables(lev, Y):
-    """Per level a of ``lev``: the sorted cell hashes (side 2^a) of the points of level >= a.
+def _cell_table(members, Y, side):
+    """Sorted cell hashes (grid of side ``side``) of the rows ``members`` of Y, and their rows.
 
-    Returns (hashes, point of each hash, table offsets per level, each point's
-    table). numpy computes the same cells and hashes as the compiled
-    :func:`_cell` and :func:`_hash_cells` (uint64 arithmetic wraps alike), and
-    sorts: numba's sorts take seconds to compile.
+    numpy computes the same cells and hashes as the compiled :func:`_cell` and
+    :func:`_hash_cells` (uint64 arithmetic wraps alike), and sorts: numba's
+    sorts take seconds to compile.
     """
-    levels = np.unique(lev)
-    # the table of level a holds the points of level >= a
-    sizes = lev.shape[0] - np.searchsorted(np.sort(lev), levels)
-    table_ptr = np.zeros(levels.shape[0] + 1, np.int64)
-    np.cumsum(sizes, out=table_ptr[1:])
-    sh = np.empty(table_ptr[-1], np.uint64)
-    st = np.empty(table_ptr[-1], np.int64)
-    for li, a in enumerate(levels):
-        members = np.flatnonzero(lev >= a)
-        side = math.ldexp(1.0, int(a))
-        h = np.full(members.shape[0], _FNV_OFFSET, np.uint64)
-        for t in range(Y.shape[1]):  # a column at a time: temporaries of one value per point
-            cell = np.floor(np.clip(Y[members, t] / side, -CELL_CLAMP, CELL_CLAMP))
-            h ^= cell.astype(np.int64).view(np.uint64)
-            h *= _FNV_PRIME
-        order = np.argsort(h)
-        sh[table_ptr[li]:table_ptr[li + 1]] = h[order]
-        st[table_ptr[li]:table_ptr[li + 1]] = members[order]
-    return sh, st, table_ptr, np.searchsorted(levels, lev)
+    h = np.full(members.shape[0], _FNV_OFFSET, np.uint64)
+    for t in range(Y.shape[1]):  # a column at a time: temporaries of one value per point
+        cell = np.floor(np.clip(Y[members, t] / side, -CELL_CLAMP, CELL_CLAMP))
+        h ^= cell.astype(np.int64).view(np.uint64)
+        h *= _FNV_PRIME
+    order = np.argsort(h)
+    return h[order], members[order]
 
 
 @njit(cache=True)
@@ -136,27 +123,27 @@ def _lower_bound(a, lo, hi, v):
 
 
 @njit(cache=True, nogil=True)
-def _cells_range(metric, X, lev, cover, Y, y_rtol, sh, st, table_ptr, level_index, counts,
-                 offsets, ei, ej, lo, hi):
-    """Grid conflicts of the sources in lo:hi: counted (``ei`` empty), or written at offsets.
+def _cells_range(metric, X, lev, cover, Y, y_rtol, sh, st, sources, counts, offsets, ei, ej,
+                 lo, hi):
+    """Grid conflicts of ``sources[lo:hi]`` (one level a): counted (``ei`` empty), or written.
 
-    Source i probes the points in the cells around its own (see
-    :func:`conflict_cells`). One function, not a per-source helper: numba
-    optimises a callee again inside each caller, and the helper cost about
-    2 s of a cold start.
+    Each source probes the table (sh, st) of the points of level >= a in the
+    cells around its own (see :func:`conflict_cells`); counts and offsets are
+    per position in ``sources``. One function, not a per-source helper:
+    numba optimises a callee again inside each caller, and the helper cost
+    about 2 s of a cold start.
     """
     fill = ei.shape[0] > 0
     k = Y.shape[1]
+    n_table = sh.shape[0]
     lo_cell = np.empty(k, np.int64)
     span = np.empty(k, np.int64)
     cells = np.empty(k, np.int64)
-    for i in range(lo, hi):
-        if fill and counts[i] == 0:
+    for s in range(lo, hi):
+        if fill and counts[s] == 0:
             continue
-        li = level_index[i]
-        lo0 = table_ptr[li]
-        hi0 = table_ptr[li + 1]
-        at = offsets[i] if fill else 0
+        i = sources[s]
+        at = offsets[s] if fill else 0
         a = lev[i]
         side = cover[i]
         total = 1
@@ -170,7 +157,7 @@ def _cells_range(metric, X, lev, cover, Y, y_rtol, sh, st, table_ptr, level_inde
         every = total > 4**k
         c = 0
         for code in range(1 if every else total):
-            p = lo0
+            p = 0
             h = np.uint64(0)
             if not every:
                 rest = code
@@ -178,10 +165,10 @@ def _cells_range(metric, X, lev, cover, Y, y_rtol, sh, st, table_ptr, level_inde
                     cells[t] = lo_cell[t] + rest % span[t]
                     rest //= span[t]
                 h = _hash_cells(cells)
-                p = _lower_bound(sh, lo0, hi0, h)
+                p = _lower_bound(sh, 0, n_table, h)
             # the pair test is written here, not in a helper: a helper taking the
             # arrays made this scan about 4x slower (measured, d=8)
-            while p < hi0 and (every or sh[p] == h):
+            while p < n_table and (every or sh[p] == h):
                 j = st[p]
                 if j != i and (lev[j] != a or j > i):
                     if _row_dist(metric, X, i, X, j) <= min(side, cover[j]):
@@ -191,7 +178,7 @@ def _cells_range(metric, X, lev, cover, Y, y_rtol, sh, st, table_ptr, level_inde
                         c += 1
                 p += 1
         if not fill:
-            counts[i] = c
+            counts[s] = c
 
 
 def conflict_cells(metric, X, lev, Y, y_rtol):
@@ -206,21 +193,33 @@ def conflict_cells(metric, X, lev, Y, y_rtol):
     when the slack exceeds a cell, every candidate of the level is tested.
     Every candidate is decided by the exact distance test; hash collisions
     only add candidates (and may repeat a pair), so the set of pairs is exact.
+    One level at a time, so only one level's table of cells is held.
     """
     X = rows(metric, X)
-    n = X.shape[0]
-    sh, st, table_ptr, level_index = _cell_tables(lev, Y)
-    counts = np.zeros(n, np.int64)
     # 2^level per point, computed once: math.ldexp is a library call per use
-    args = (metric, X, lev, np.ldexp(1.0, lev), Y, float(y_rtol), sh, st, table_ptr, level_index)
+    cover = np.ldexp(1.0, lev)
+    order = np.argsort(-lev, kind="stable")  # level >= a: a prefix of this order
+    sorted_lev = lev[order]
+    out_i, out_j = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
     empty = np.empty(0, np.int64)
-    for_chunks(_cells_range, n, (*args, counts, empty, empty, empty), grain=PROBE_GRAIN)
-    offsets = _offsets(counts)
-    ei = np.empty(offsets[-1], np.int64)
-    ej = np.empty(offsets[-1], np.int64)
-    if offsets[-1] > 0:
-        for_chunks(_cells_range, n, (*args, counts, offsets, ei, ej), grain=PROBE_GRAIN)
-    return ei, ej
+    for a in np.unique(lev)[::-1].tolist():
+        first = np.searchsorted(-sorted_lev, -a, side="left")
+        end = np.searchsorted(-sorted_lev, -a, side="right")
+        sources = order[first:end]
+        sh, st = _cell_table(order[:end], Y, math.ldexp(1.0, a))
+        args = (metric, X, lev, cover, Y, float(y_rtol), sh, st, sources)
+        counts = np.zeros(sources.shape[0], np.int64)
+        for_chunks(_cells_range, sources.shape[0], (*args, counts, empty, empty, empty),
+                   grain=PROBE_GRAIN)
+        offsets = _offsets(counts)
+        if offsets[-1] > 0:
+            ei = np.empty(offsets[-1], np.int64)
+            ej = np.empty(offsets[-1], np.int64)
+            for_chunks(_cells_range, sources.shape[0], (*args, counts, offsets, ei, ej),
+                       grain=PROBE_GRAIN)
+            out_i.append(ei)
+            out_j.append(ej)
+    return np.concatenate(out_i), np.concatenate(out_j)
 
 
 @njit(cache=True)
