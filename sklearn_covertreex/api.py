@@ -20,6 +20,7 @@ from .algo.query import (
     drop_self_knn,
     knn_query,
     merge_knn,
+    place_csr_rows,
     predecessor_knn,
     radius_query,
 )
@@ -528,21 +529,8 @@ class CoverTree:
         if len(groups) == 1:
             _, rows, arrays, exponent = groups[0]
             return self._radius_rows(rows, r, arrays, exponent)
-        counts = np.zeros(Q.shape[0], np.int64)
-        answers = []
-        for pos, rows, arrays, exponent in groups:
-            indptr, d, i = self._radius_rows(rows, r[pos], arrays, exponent)
-            counts[pos] = np.diff(indptr)
-            answers.append((pos, indptr, d, i))
-        indptr = np.zeros(Q.shape[0] + 1, np.int64)
-        np.cumsum(counts, out=indptr[1:])
-        d = np.empty(indptr[-1])
-        i = np.empty(indptr[-1], np.intp)
-        for pos, g_ptr, gd, gi in answers:
-            # the answer of the group's t-th query goes to its row pos[t]
-            target = np.repeat(indptr[pos] - g_ptr[:-1], np.diff(g_ptr)) + np.arange(gd.size)
-            d[target], i[target] = gd, gi
-        return indptr, d, i
+        return place_csr_rows(Q.shape[0], [(pos, *self._radius_rows(rows, r[pos], arrays, e))
+                                           for pos, rows, arrays, e in groups])
 
     def _radius_rows(self, rows: np.ndarray, r: np.ndarray, arrays: TreeArrays | None = None,
                      exponent: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

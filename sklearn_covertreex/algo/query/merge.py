@@ -84,3 +84,35 @@ def drop_self_csr(indptr: np.ndarray, dist: np.ndarray, ind: np.ndarray,
     out_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(row[keep], minlength=n), out=out_ptr[1:])
     return out_ptr, dist[keep], ind[keep]
+
+
+def place_csr_rows(n_rows: int,
+                   parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One CSR answer from answers of disjoint groups of its rows.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows of the whole answer.
+    parts : sequence of (rows, indptr, dist, ind)
+        The CSR answer of the rows ``rows`` of the whole, in that order;
+        together the groups cover every row once.
+
+    Returns
+    -------
+    indptr, dist, ind
+        Each row's entries as its group gave them (in their order).
+    """
+    counts = np.zeros(n_rows, np.int64)
+    for rows, ptr, _, _ in parts:
+        counts[rows] = np.diff(ptr)
+    indptr = np.zeros(n_rows + 1, np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    dist = np.empty(indptr[-1])
+    ind = np.empty(indptr[-1], np.intp)
+    for rows, ptr, d, i in parts:
+        # entry t of the group's row a goes to indptr[rows[a]] + t
+        target = np.repeat(indptr[rows] - ptr[:-1], np.diff(ptr)) + np.arange(d.size)
+        dist[target], ind[target] = d, i
+    return indptr, dist, ind
