@@ -627,3 +627,20 @@ def test_h3_preset_is_uniform_in_the_unit_square():
     assert X.shape == (1000, 2) and Q.shape == (100, 2)
     assert X.min() >= 0.0 and X.max() < 1.0 and Q.min() >= 0.0 and Q.max() < 1.0
     assert build_parser().parse_args(["bench", "euclidean", "--preset", "h3"]).preset == ["H3"]
+
+
+def test_brute_reference_distances_come_from_coordinate_differences():
+    """Far from the origin the GEMM expansion rounds; the reference's distances must not."""
+    from sklearn_covertreex.cli.compare import exact_distances, run_sklearn
+
+    rng = np.random.default_rng(4)
+    X = 1e3 + rng.random(size=(2000, 2)) * 1e-2  # close pairs far from the origin
+    Q = 1e3 + rng.random(size=(50, 2)) * 1e-2
+    for q in (Q, None):
+        ref = run_sklearn("brute", X, q, 6, 1)
+        rows = X if q is None else q
+        want = np.sqrt(((X[ref.ids] - rows[:, None, :]) ** 2).sum(axis=2))
+        np.testing.assert_array_equal(ref.distances, want)
+        assert np.all(np.diff(ref.distances, axis=1) >= 0)
+    d, i = exact_distances(X, Q[:2], np.array([[5, 3, 1], [2, 9, 4]]))
+    assert d.shape == i.shape == (2, 3) and np.all(np.diff(d, axis=1) >= 0)

@@ -202,3 +202,59 @@ def test_jax_backend_missing_is_a_clear_import_error(monkeypatch):
 
     with pytest.raises(ImportError, match=r"sklearn_covertreex\[jax\]"):
         RESIDUAL_ENGINES.get("brute-jax").check_available()
+
+
+def _pair_set(ei, ej):
+    return set(zip(np.asarray(ei).tolist(), np.asarray(ej).tolist(), strict=True))
+
+
+@pytest.mark.parametrize("name", [JAX])
+@pytest.mark.parametrize("case", ["coordinates", "pivots", "slack-wider-than-a-cell", "one-level"])
+def test_jax_grid_conflicts_equal_numba_and_brute_force(name, case):
+    """The jax grid look-up finds exactly the conflicting pairs (ties on the radius included)."""
+    jb, nb = get_backend(name), get_backend("numba")
+    rng = np.random.default_rng(7)
+    X = np.round(rng.normal(size=(500, 3)), 1)  # ties and duplicates
+    m = get_metric("euclidean").kernel((3.0,))
+    lev = rng.integers(-4, 1, size=X.shape[0])
+    Y, y_rtol = X[:, :2], 0.0
+    if case == "pivots":
+        Y = np.stack([np.sqrt(((X - X[p]) ** 2).sum(axis=1)) for p in (0, 17, 99)], axis=1)
+        y_rtol = 1e-12
+    elif case == "slack-wider-than-a-cell":
+        Y, y_rtol = X[:, :3] + 1e12, 1e-12  # every source tests every target of its level
+    elif case == "one-level":
+        lev = np.full(X.shape[0], -2)
+    got = jb.conflict_cells(m, X, lev, Y, y_rtol)
+    want = nb.conflict_cells(m, X, lev, Y, y_rtol)
+    assert _pair_set(*got) == _pair_set(*want)
+    if case != "slack-wider-than-a-cell":  # Y shifted by 1e12 rounds: not an exact embedding
+        assert _pair_set(*got) == _pair_set(*nb.conflict_dense(m, X, lev))
+    assert got[0].dtype == np.int64 and np.all(got[0] < got[1])
+
+
+@pytest.mark.parametrize("name", [JAX])
+def test_jax_tree_conflicts_and_parents_equal_numba(name, monkeypatch):
+    """The flat descents of the jax conflict_tree and find_parents match numba's searches."""
+    from sklearn_covertreex.backends.jax import build, conflict
+
+    monkeypatch.setattr(build, "POINT_BLOCK", 64)  # several blocks
+    monkeypatch.setattr(conflict, "POINT_BLOCK", 64)
+    jb, nb = get_backend(name), get_backend("numba")
+    rng = np.random.default_rng(3)
+    X = np.round(rng.normal(size=(400, 3)), 1)
+    tree = CoverTree().fit(X[:250])
+    a, m = tree.arrays, _metric(tree)
+    B = np.unique(X[250:], axis=0)
+    lev, par, dup = nb.traverse_sparse(m, a.points, a.level, a.radius, a.parent_dist,
+                                       a.child_ptr, a.children, a.root, B)
+    B, lev, par = B[dup < 0], lev[dup < 0], par[dup < 0]
+    targs = (m, a.points, a.parent, a.child_ptr, a.children, a.root, B, lev, par)
+    got, want = jb.conflict_tree(*targs), nb.conflict_tree(*targs)
+    assert _pair_set(*got) == _pair_set(*want) == _pair_set(*nb.conflict_dense(m, B, lev))
+    assert len(_pair_set(*got)) == got[0].shape[0] > 0  # each pair once
+    target = rng.integers(a.level.min(), a.level.max() + 2, size=X.shape[0])
+    eligible = rng.random(a.n_nodes) < 0.7
+    pargs = (m, a.points, a.level, a.child_ptr, a.children, a.root, X, target, eligible)
+    np.testing.assert_array_equal(jb.find_parents(*pargs), nb.find_parents(*pargs))
+    assert np.any(nb.find_parents(*pargs) >= 0) and np.any(nb.find_parents(*pargs) < 0)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import assert_knn_exact, assert_radius_exact
+from conftest import JAX, assert_knn_exact, assert_radius_exact
 
 from sklearn_covertreex import CoverTree, Runtime, check_invariants
 
-BACKENDS = ["numba", "numpy"]
+BACKENDS = ["numba", "numpy", JAX]
 
 
 def _snapshot(tree):
@@ -124,3 +124,14 @@ def test_delete_rejects_bad_ids_and_leaves_tree():
     with pytest.raises(ValueError, match="not in the tree"):
         t2.delete([3])
     assert t.delete([]) is t
+
+
+@pytest.mark.parametrize("backend", [JAX])
+def test_delete_on_another_backend_builds_numbas_tree(backend):
+    """Deletes re-attach orphans through find_parents: the same tree on every backend."""
+    X = np.round(np.random.default_rng(5).normal(size=(400, 3)), 1)  # ties and duplicates
+    drop = np.arange(0, 400, 3)
+    trees = [CoverTree(Runtime(backend=b)).fit(X).delete(drop) for b in ("numba", backend)]
+    check_invariants(trees[1])
+    for f in ("points", "level", "parent", "radius", "children", "ids"):
+        np.testing.assert_array_equal(getattr(trees[0].arrays, f), getattr(trees[1].arrays, f))

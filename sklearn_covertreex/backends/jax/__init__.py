@@ -8,14 +8,14 @@ where:
   ``jax.enable_x64``): the queries ``knn``, ``radius_count``,
   ``radius_fill`` and the traversal ``traverse_sparse`` (vmapped per-point
   searches with fixed-capacity frontiers that detect overflow and retry
-  with doubled capacities), ``conflict_dense`` and ``luby_mis``
-  (level-synchronous whole-batch array steps), and every distance of
-  ``pair_distances``, ``distances_to_point``, ``update_radii`` and
-  ``subtree_radii``;
-* **numpy on the host**: ``find_parents`` (deletes only), ``conflict_cells``
-  (``conflict_graph="grid"``) and ``conflict_tree`` (``conflict_graph="tree"``),
-  the numpy reference kernels; and the integer bookkeeping around the jax
-  calls (CSR gathers, ``np.maximum.at`` of the radii, pair lists).
+  with doubled capacities); ``conflict_dense``, ``conflict_cells`` and
+  ``luby_mis`` (whole-batch array steps); and every distance of
+  ``pair_distances``, ``distances_to_point``, ``update_radii``,
+  ``subtree_radii``, ``conflict_tree`` and ``find_parents`` (descents of
+  flat (point, node) pairs, one jitted distance call per step);
+* **numpy on the host**: the integer bookkeeping around the jax calls (CSR
+  gathers, cursors, ``np.maximum.at`` of radii and per-point levels, pair
+  lists). No kernel runs the numpy reference any more.
 
 The orchestration (:mod:`sklearn_covertreex.algo`) is shared by every
 backend and runs on the host; the kernels take host arrays and return host

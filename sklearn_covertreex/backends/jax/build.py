@@ -8,9 +8,9 @@
 * ``update_radii``, ``subtree_radii``: every (node, ancestor) pair of a
   generation listed on the host (integer gathers), all their distances in
   one jitted call, the maxima taken on the host (``np.maximum.at``);
-* ``find_parents`` (used by deletes only) runs the **numpy reference on the
-  host**: its level-by-level descent keeps a variable candidate set per
-  point, not yet written with fixed capacities.
+* ``find_parents`` (used by deletes only): the level-by-level descent as
+  flat (row, candidate) arrays per block of rows, the integer bookkeeping
+  on the host, each step's distances in one jitted call.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import numpy as _host
 from ..contract import PRUNE_RTOL, ceil_log2_array
+from ..numpy._arrays import _ranges
 from ._common import MIN_BLOCK, bucket, pad_to, x64
 from ._tree import PaddedTree, padded_tree
 from .distance import check_width, common_dtype, row_distances
@@ -200,14 +200,78 @@ def traverse_sparse(metric, points, level, radius, parent_dist, child_ptr, child
     return out_level.astype(np.int64), out_parent.astype(np.int64), np.where(is_dup, dup, -1)
 
 
+def _level_runs(child_ptr, children, level):
+    """For every child slot: the end of its run of equal-level siblings (children sorted)."""
+    m = children.shape[0]
+    if m == 0:
+        return np.zeros(0, np.int64)
+    slot_level = level[children]
+    start = np.zeros(m, bool)
+    start[0] = True
+    start[1:] = slot_level[1:] != slot_level[:-1]
+    start[child_ptr[:-1][child_ptr[:-1] < m]] = True
+    run_start = np.flatnonzero(start)
+    run_end = np.append(run_start[1:], m)
+    return run_end[np.cumsum(start) - 1]
+
+
 def find_parents(metric, points, level, child_ptr, children, root, X, target, eligible):
     """For each row i of X: the nearest eligible node in ``C_target[i]`` within ``2**target[i]``.
 
-    Runs the numpy reference on the host (see the module docstring).
+    The level-by-level descent of the numpy reference, run for a block of
+    rows at once over flat (row, candidate) arrays: each row expands the
+    children of its candidates at its own next level ``jn`` and keeps the
+    candidates within ``2**(jn + 1)``, until ``jn`` falls below its target.
+    The integer bookkeeping runs on the host; each step's distances come
+    from one jitted call. Returns int64, -1 where there is none;
+    non-eligible nodes still guide the descent.
     """
     check_width(metric, points.shape[1])
     check_width(metric, X.shape[1])
-    return _host.find_parents(metric, np.asarray(points), np.asarray(level),
-                              np.asarray(child_ptr), np.asarray(children), root,
-                              np.asarray(X), np.asarray(target), np.asarray(eligible))
-
+    points, X = np.asarray(points), np.asarray(X)
+    level, children = np.asarray(level, np.int64), np.asarray(children, np.int64)
+    child_ptr, target = np.asarray(child_ptr, np.int64), np.asarray(target, np.int64)
+    eligible = np.asarray(eligible, bool)
+    n = X.shape[0]
+    out = np.full(n, -1, np.int64)
+    run_stop = _level_runs(child_ptr, children, level)
+    none = np.iinfo(np.int64).min
+    for lo in range(0, n, POINT_BLOCK):
+        pt = np.arange(lo, min(lo + POINT_BLOCK, n))
+        pt = pt[level[root] >= target[pt]]
+        qn = np.full(pt.shape[0], root, np.int64)
+        qd, qc = _distances(X[pt], points[[root]]), child_ptr[qn]
+        ends = [(pt[:0], qn[:0], qd[:0])]
+        while pt.size:
+            open_ = qc < child_ptr[qn + 1]
+            nxt = np.full(pt.shape[0], none)
+            nxt[open_] = level[children[qc[open_]]]
+            jn = np.full(POINT_BLOCK, none)
+            np.maximum.at(jn, pt - lo, nxt)
+            jn = jn[pt - lo]
+            go = (jn != none) & (jn >= target[pt])
+            ends.append((pt[~go], qn[~go], qd[~go]))
+            pt, qn, qd, qc, nxt, jn = pt[go], qn[go], qd[go], qc[go], nxt[go], jn[go]
+            count = np.zeros(pt.shape[0], np.int64)
+            run = nxt == jn  # the candidate's next children are of level jn
+            count[run] = run_stop[qc[run]] - qc[run]
+            pos, owner = _ranges(qc, count)
+            new, new_pt = children[pos], pt[owner]
+            d_new = _distances(X[new_pt], points[new])
+            r = np.ldexp(1.0, jn + 1)
+            old, fresh = qd <= r, d_new <= r[owner]
+            pt = np.concatenate([pt[old], new_pt[fresh]])
+            qn = np.concatenate([qn[old], new[fresh]])
+            qd = np.concatenate([qd[old], d_new[fresh]])
+            qc = np.concatenate([(qc + count)[old], child_ptr[new[fresh]]])
+        pt, qn, qd = (np.concatenate(a) for a in zip(*ends, strict=True))
+        ok = eligible[qn]
+        pt, qn, qd = pt[ok], qn[ok], qd[ok]
+        order = np.lexsort((qn, qd, pt))  # per row: nearest, ties to the smaller node
+        pt, qn, qd = pt[order], qn[order], qd[order]
+        first = np.ones(pt.shape[0], bool)
+        first[1:] = pt[1:] != pt[:-1]
+        pt, qn, qd = pt[first], qn[first], qd[first]
+        close = qd <= np.ldexp(1.0, target[pt])
+        out[pt[close]] = qn[close]
+    return out

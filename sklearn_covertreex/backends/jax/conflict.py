@@ -5,11 +5,11 @@
 * ``luby_mis``: Luby's rounds as whole-graph array steps
   (``jax.lax.while_loop``, scatter-add / scatter-max over the padded edge
   list), the same rounds as the numpy reference;
-* ``conflict_cells`` and ``conflict_tree`` run the **numpy reference on the
-  host**: the grid look-up groups points by hashed cells and the tree
-  search keeps a variable stack per point, neither written with fixed
-  capacities yet. The default strategy (``conflict_graph="segmented"``)
-  uses ``distances_to_point`` and ``luby_mis``, which are jax.
+* ``conflict_cells`` (the ``"segmented"`` and ``"grid"`` strategies): hashed
+  cells sorted and looked up by every source at once, in :mod:`.cells`;
+* ``conflict_tree``: the tree search as one descent of flat (point, node)
+  pairs per block of batch points, the integer bookkeeping on the host and
+  each step's distances in one jitted call (as ``update_radii`` does).
 """
 
 from __future__ import annotations
@@ -20,12 +20,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import numpy as _host
+from ..contract import PRUNE_RTOL
+from ..numpy._arrays import _ranges
 from ._common import bucket, pad_to, x64
+from .build import _distances
+from .cells import conflict_cells  # noqa: F401  (the grid look-up has a module of its own)
 from .distance import check_width, common_dtype, row_distances
 
 #: Rows per tile of the dense conflict test.
 ROW_TILE = 1024
+#: Batch points per descent of the tree conflict search (bounds the pair arrays).
+POINT_BLOCK = 8192
 
 
 @functools.partial(jax.jit, static_argnames=("rows",))
@@ -61,19 +66,72 @@ def conflict_dense(metric, X, lev):
     return np.concatenate(out_i), np.concatenate(out_j)
 
 
-def conflict_cells(metric, X, lev, Y, y_rtol):
-    """Conflict pairs through a grid over a 1-Lipschitz embedding ``Y`` (numpy, on the host)."""
-    check_width(metric, X.shape[1])
-    return _host.conflict_cells(metric, np.asarray(X), np.asarray(lev), np.asarray(Y), y_rtol)
+def _batch_radii(points, parent, X, par):
+    """Attachment CSR of the batch under their parents and per-node batch radii.
+
+    As the numpy reference's ``batch_radii``: every (batch point, ancestor)
+    pair is listed on the host, one generation at a time, and all their
+    distances come from one jitted call.
+    """
+    n_nodes = parent.shape[0]
+    att_idx = np.argsort(par, kind="stable").astype(np.int64)
+    att_ptr = np.zeros(n_nodes + 1, np.int64)
+    np.cumsum(np.bincount(par, minlength=n_nodes), out=att_ptr[1:])
+    bradius = np.full(n_nodes, -1.0)
+    rows, anc = np.arange(X.shape[0]), par.copy()
+    pair_rows, pair_anc = [rows[:0]], [anc[:0]]
+    while anc.size:
+        pair_rows.append(rows)
+        pair_anc.append(anc)
+        up = parent[anc]
+        rows, anc = rows[up >= 0], up[up >= 0]
+    rows, anc = np.concatenate(pair_rows), np.concatenate(pair_anc)
+    np.maximum.at(bradius, anc, _distances(X[rows], points[anc]))
+    return att_ptr, att_idx, bradius
 
 
 def conflict_tree(metric, points, parent, child_ptr, children, root, X, lev, par):
-    """Conflict pairs by searching the tree the batch joins (numpy, on the host)."""
+    """Conflict pairs found by searching the tree the batch joins (jax distances).
+
+    The search of the numpy reference, run for a block of batch points at
+    once as one descent of flat (point, node) pairs: at each step the batch
+    points attached to the frontier nodes are tested, and the children whose
+    batch radius can still reach within ``2**lev[x]`` form the next
+    frontier. The integer bookkeeping runs on the host; every distance of a
+    step comes from one jitted call. A pair is looked up from its lower-level
+    end (ties: the smaller index), so each is reported once.
+    """
     check_width(metric, points.shape[1])
     check_width(metric, X.shape[1])
-    return _host.conflict_tree(metric, np.asarray(points), np.asarray(parent),
-                               np.asarray(child_ptr), np.asarray(children), root,
-                               np.asarray(X), np.asarray(lev), np.asarray(par))
+    points, X = np.asarray(points), np.asarray(X)
+    parent, child_ptr = np.asarray(parent, np.int64), np.asarray(child_ptr, np.int64)
+    children, lev = np.asarray(children, np.int64), np.asarray(lev, np.int64)
+    att_ptr, att_idx, bradius = _batch_radii(points, parent, X, np.asarray(par, np.int64))
+    out_i, out_j = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    if bradius[root] < 0:
+        return out_i[0], out_j[0]
+    r = np.ldexp(1.0, lev)
+    for lo in range(0, X.shape[0], POINT_BLOCK):
+        fx = np.arange(lo, min(lo + POINT_BLOCK, X.shape[0]))
+        d, br = _distances(X[fx], points[[root]]), bradius[root]
+        fx = fx[d - br <= r[fx] + PRUNE_RTOL * (d + br)]
+        fv = np.full(fx.shape[0], root, np.int64)
+        while fx.size:
+            pos, owner = _ranges(att_ptr[fv], att_ptr[fv + 1] - att_ptr[fv])
+            x, y = fx[owner], att_idx[pos]
+            later = (lev[y] > lev[x]) | ((lev[y] == lev[x]) & (y > x))
+            x, y = x[later], y[later]
+            hit = _distances(X[y], X[x]) <= r[x]
+            out_i.append(np.minimum(x, y)[hit])
+            out_j.append(np.maximum(x, y)[hit])
+            pos, owner = _ranges(child_ptr[fv], child_ptr[fv + 1] - child_ptr[fv])
+            ch, x = children[pos], fx[owner]
+            below = bradius[ch] >= 0
+            ch, x = ch[below], x[below]
+            d, br = _distances(points[ch], X[x]), bradius[ch]
+            near = d - br <= r[x] + PRUNE_RTOL * (d + br)
+            fx, fv = x[near], ch[near]
+    return np.concatenate(out_i), np.concatenate(out_j)
 
 
 @jax.jit
