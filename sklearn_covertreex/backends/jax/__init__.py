@@ -8,11 +8,12 @@ where:
   ``jax.enable_x64``): the queries ``knn``, ``radius_count``,
   ``radius_fill`` and the traversal ``traverse_sparse`` (vmapped per-point
   searches with fixed-capacity frontiers that detect overflow and retry
-  with doubled capacities); ``conflict_dense``, ``conflict_cells`` and
-  ``luby_mis`` (whole-batch array steps); and every distance of
-  ``pair_distances``, ``distances_to_point``, ``update_radii``,
-  ``subtree_radii``, ``conflict_tree`` and ``find_parents`` (descents of
-  flat (point, node) pairs, one jitted distance call per step);
+  with doubled capacities); ``conflict_dense`` and ``luby_mis`` (whole-batch
+  array steps); and every distance of ``pair_distances``,
+  ``distances_to_point``, ``update_radii``, ``subtree_radii``,
+  ``conflict_cells`` (hashed cells looked up on the host), ``conflict_tree``
+  and ``find_parents`` (descents of flat (point, node) pairs), one jitted
+  distance call per step;
 * **numpy on the host**: the integer bookkeeping around the jax calls (CSR
   gathers, cursors, ``np.maximum.at`` of radii and per-point levels, pair
   lists). No kernel runs the numpy reference any more.

@@ -5,8 +5,9 @@
 * ``luby_mis``: Luby's rounds as whole-graph array steps
   (``jax.lax.while_loop``, scatter-add / scatter-max over the padded edge
   list), the same rounds as the numpy reference;
-* ``conflict_cells`` (the ``"segmented"`` and ``"grid"`` strategies): hashed
-  cells sorted and looked up by every source at once, in :mod:`.cells`;
+* ``conflict_cells`` (the ``"segmented"`` and ``"grid"`` strategies): cells
+  hashed and looked up on the host, every candidate's distance test jitted,
+  in :mod:`.cells`;
 * ``conflict_tree``: the tree search as one descent of flat (point, node)
   pairs per block of batch points, the integer bookkeeping on the host and
   each step's distances in one jitted call (as ``update_radii`` does).

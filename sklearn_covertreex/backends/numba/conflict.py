@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit
 
 from ..._parallel import for_chunks
+from ..cell_hash import FNV_OFFSET, FNV_PRIME, cell_table
 from ..contract import CELL_CLAMP, CELL_RTOL, PRUNE_RTOL
 from ..numpy.conflict import luby_mis  # noqa: F401  (re-exported: see the module docstring)
 from .distance import _dist, _row_dist, rows
@@ -67,17 +68,12 @@ def _offsets(counts):
     return offsets
 
 
-#: FNV-1a offset basis and prime: the hash of a point's cell coordinates.
-_FNV_OFFSET = np.uint64(1469598103934665603)
-_FNV_PRIME = np.uint64(1099511628211)
-
-
 @njit(cache=True, inline="always")
 def _cell(y, side):
     """Integer cell index of y on a grid of side ``side`` (clamped, so monotone).
 
-    Clamped before the conversion, as :func:`_cell_table` does in numpy, so
-    both give the same cell for every finite y.
+    Clamped before the conversion, as :func:`~sklearn_covertreex.backends.cell_hash.cell_table`
+    does in numpy, so both give the same cell for every finite y.
     """
     v = min(max(y / side, -CELL_CLAMP), CELL_CLAMP)
     return np.int64(math.floor(v))
@@ -85,26 +81,10 @@ def _cell(y, side):
 
 @njit(cache=True, inline="always")
 def _hash_cells(cells):
-    h = _FNV_OFFSET
+    h = FNV_OFFSET
     for t in range(cells.shape[0]):
-        h = (h ^ np.uint64(cells[t])) * _FNV_PRIME
+        h = (h ^ np.uint64(cells[t])) * FNV_PRIME
     return h
-
-
-def _cell_table(members, Y, side):
-    """Sorted cell hashes (grid of side ``side``) of the rows ``members`` of Y, and their rows.
-
-    numpy computes the same cells and hashes as the compiled :func:`_cell` and
-    :func:`_hash_cells` (uint64 arithmetic wraps alike), and sorts: numba's
-    sorts take seconds to compile.
-    """
-    h = np.full(members.shape[0], _FNV_OFFSET, np.uint64)
-    for t in range(Y.shape[1]):  # a column at a time: temporaries of one value per point
-        cell = np.floor(np.clip(Y[members, t] / side, -CELL_CLAMP, CELL_CLAMP))
-        h ^= cell.astype(np.int64).view(np.uint64)
-        h *= _FNV_PRIME
-    order = np.argsort(h)
-    return h[order], members[order]
 
 
 @njit(cache=True)
@@ -206,7 +186,7 @@ def conflict_cells(metric, X, lev, Y, y_rtol):
         first = np.searchsorted(-sorted_lev, -a, side="left")
         end = np.searchsorted(-sorted_lev, -a, side="right")
         sources = order[first:end]
-        sh, st = _cell_table(order[:end], Y, math.ldexp(1.0, a))
+        sh, st = cell_table(order[:end], Y, math.ldexp(1.0, a))
         args = (metric, X, lev, cover, Y, float(y_rtol), sh, st, sources)
         counts = np.zeros(sources.shape[0], np.int64)
         for_chunks(_cells_range, sources.shape[0], (*args, counts, empty, empty, empty),

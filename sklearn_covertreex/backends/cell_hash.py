@@ -1,0 +1,43 @@
+"""Hashed grid cells on the host (numpy), shared by the numba and jax grid conflicts.
+
+A point's cell on a grid of side ``side`` over an embedding ``Y`` is the
+clamped floor of ``Y / side`` per column; a cell is looked up by the FNV-1a
+hash of its integers (uint64, wrapping). The compiled numba kernel computes
+the same cells and hashes one point at a time (``numba/conflict.py``); these
+are the whole-array versions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .contract import CELL_CLAMP
+
+#: FNV-1a offset basis and prime.
+FNV_OFFSET = np.uint64(1469598103934665603)
+FNV_PRIME = np.uint64(1099511628211)
+
+
+def grid_cells(y: np.ndarray, side: float) -> np.ndarray:
+    """Integer cells of ``y`` on a grid of side ``side``, clamped before the conversion."""
+    return np.floor(np.clip(np.asarray(y, np.float64) / side, -CELL_CLAMP,
+                            CELL_CLAMP)).astype(np.int64)
+
+
+def hash_cells(cells: np.ndarray) -> np.ndarray:
+    """FNV-1a hash of each row (last axis) of integer cells, as uint64."""
+    h = np.full(cells.shape[:-1], FNV_OFFSET, np.uint64)
+    for t in range(cells.shape[-1]):  # a column at a time: temporaries of one value per row
+        h ^= cells[..., t].view(np.uint64)
+        h *= FNV_PRIME
+    return h
+
+
+def cell_table(members: np.ndarray, Y: np.ndarray, side: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted cell hashes (grid of side ``side``) of the rows ``members`` of Y, and their rows."""
+    h = np.full(members.shape[0], FNV_OFFSET, np.uint64)
+    for t in range(Y.shape[1]):
+        h ^= grid_cells(Y[members, t], side).view(np.uint64)
+        h *= FNV_PRIME
+    order = np.argsort(h)
+    return h[order], members[order]
