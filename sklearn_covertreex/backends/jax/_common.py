@@ -4,8 +4,9 @@ Every jax computation of this package runs inside :func:`x64`, a scoped
 switch to 64-bit types (``jax.enable_x64``, a context manager of jax's
 configuration): the user's global jax configuration and the environment are
 left as they were. Shapes handed to jitted functions are padded to
-:func:`bucket` sizes (powers of two) so the number of compilations stays
-bounded (about log2 of the largest size per argument).
+:func:`bucket` sizes (powers of two; trees to :func:`coarse_bucket` sizes,
+powers of four) so the number of compilations stays bounded (about log2 of
+the largest size per argument).
 """
 
 from __future__ import annotations
@@ -66,6 +67,23 @@ def bucket(n: int, minimum: int = MIN_BUCKET) -> int:
     """Smallest power of two ``>= max(n, minimum)``."""
     n = max(int(n), int(minimum), 1)
     return 1 << (n - 1).bit_length()
+
+
+def coarse_bucket(n: int, minimum: int = MIN_BUCKET) -> int:
+    """Smallest ``minimum * 4**j >= n``: the padded size of a tree's arrays.
+
+    Coarser than :func:`bucket`: a build's growing tree gets a new size at
+    every fourfold growth instead of every doubling, so each search kernel
+    compiles for half as many tree shapes (a cold 20k-point jax build on
+    CPU: 64-66 s -> 57 s, warm builds unchanged at 8.7 s) for at most 4x
+    padding, which no search visits. (Search blocks padded the same way
+    saved another 8 s cold but cost 8% of every warm build: padding rows are
+    searched.)
+    """
+    size = int(minimum)
+    while size < n:
+        size *= 4
+    return size
 
 
 def pad_to(a: np.ndarray, n: int, fill: Any = 0) -> np.ndarray:

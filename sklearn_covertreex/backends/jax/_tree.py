@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._common import bucket, pad_to
+from ._common import coarse_bucket, pad_to
 
 
 class PaddedTree(NamedTuple):
@@ -37,7 +37,7 @@ def padded_tree(jnp: Any, dtype: np.dtype, points, radius, child_ptr, children, 
                 ids=None, root=0, level=None) -> PaddedTree:
     """The tree's arrays padded to powers of two and moved to the default jax device."""
     n = int(np.shape(points)[0])
-    nb = bucket(n + 1)
+    nb = coarse_bucket(n + 1)
     id_ptr = np.zeros(n + 1, np.int64) if id_ptr is None else np.asarray(id_ptr, np.int64)
     ids = np.zeros(0, np.int64) if ids is None else np.asarray(ids, np.int64)
     level = np.zeros(n, np.int64) if level is None else np.asarray(level, np.int64)
@@ -47,10 +47,10 @@ def padded_tree(jnp: Any, dtype: np.dtype, points, radius, child_ptr, children, 
         pad_to(np.asarray(radius, np.float64), nb),
         pad_to(level, nb),
         _ptr(child_ptr, nb),
-        pad_to(children, max(nb, bucket(children.shape[0]))),  # usually nb: one per non-root
+        pad_to(children, max(nb, coarse_bucket(children.shape[0]))),  # usually nb: one per non-root
         _ptr(id_ptr, nb),
         pad_to(np.diff(id_ptr), nb),
-        pad_to(ids, bucket(ids.shape[0])),
+        pad_to(ids, coarse_bucket(ids.shape[0])),
         np.int64(root),
         np.int64(n),
     )
