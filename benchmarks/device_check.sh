@@ -7,7 +7,7 @@
 # 1. reports what the machine has (GPU, python, numpy/scipy/sklearn/numba, jax with a GPU
 #    device, cupy) and what is missing; installs missing GPU extras from a local wheel
 #    folder ($WHEELS, else ./wheels, else /wheels) when one is there (pip --no-index);
-# 2. installs this package (editable, no dependencies fetched);
+# 2. installs this package (editable, no dependencies fetched; else imports the checkout);
 # 3. runs the GPU tests (jax and cupy parametrisations; they skip without a device);
 # 4. runs the benchmarks with --backend jax and --backend cupy:
 #      euclidean W1 (n=1M, d=3, 100k queries, k=16) and W2 (d=8), beside numba and kd_tree,
@@ -85,6 +85,11 @@ fi
 
 # ---------------------------------------------------------------- 2. this package
 step install_package 90 "$PY" -m pip install --no-index --no-deps --no-build-isolation -e .
+# the package is pure python (numba compiles at run time): where the editable install
+# cannot build (no `wheel` offline, as in a CPU dry run), the checkout itself is imported
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+have sklearn_covertreex || { record abort failed $(( $(date +%s) - START )) \
+    "sklearn_covertreex is not importable from $PWD"; exit 1; }
 export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-/tmp/nbcache-device}"   # this script's own process only
 
 # ---------------------------------------------------------------- 3. GPU tests
