@@ -19,9 +19,15 @@ FNV_PRIME = np.uint64(1099511628211)
 
 
 def grid_cells(y: np.ndarray, side: float) -> np.ndarray:
-    """Integer cells of ``y`` on a grid of side ``side``, clamped before the conversion."""
-    return np.floor(np.clip(np.asarray(y, np.float64) / side, -CELL_CLAMP,
-                            CELL_CLAMP)).astype(np.int64)
+    """Integer cells of ``y`` on a grid of side ``side``, clamped before the conversion.
+
+    ``y / side`` overflows to infinity where the side is tiny against ``y``;
+    the clamp then gives the same cell as the compiled version (so the
+    overflow is expected and not reported).
+    """
+    with np.errstate(over="ignore"):
+        return np.floor(np.clip(np.asarray(y, np.float64) / side, -CELL_CLAMP,
+                                CELL_CLAMP)).astype(np.int64)
 
 
 def hash_cells(cells: np.ndarray) -> np.ndarray:
@@ -36,7 +42,7 @@ def hash_cells(cells: np.ndarray) -> np.ndarray:
 def cell_table(members: np.ndarray, Y: np.ndarray, side: float) -> tuple[np.ndarray, np.ndarray]:
     """Sorted cell hashes (grid of side ``side``) of the rows ``members`` of Y, and their rows."""
     h = np.full(members.shape[0], FNV_OFFSET, np.uint64)
-    for t in range(Y.shape[1]):
+    for t in range(Y.shape[1]):  # a column at a time: temporaries of one value per point
         h ^= grid_cells(Y[members, t], side).view(np.uint64)
         h *= FNV_PRIME
     order = np.argsort(h)
