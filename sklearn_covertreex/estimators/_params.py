@@ -87,8 +87,10 @@ SHARED_PARAMS: dict[str, Param] = {
         How inserted points find their place in the tree.""", check_strategy),
     "conflict_graph": Param('{"segmented", "grid", "tree"}', """
         How conflicts between points inserted together are found (changes
-        build time only: "segmented" or "grid" in low dimension, "tree" in
-        higher intrinsic dimension).""", check_strategy),
+        build time only). "segmented" was the fastest on every Euclidean
+        workload measured up to d = 16, "grid" (coordinates) in 2-D, and
+        "tree" 2-7x slower than "segmented" there (doc/benchmarks.md).""",
+        check_strategy),
     "batch_order": Param('{"random", "natural", "hilbert"}', """
         Order of points in the prefix-doubling insertion batches ("hilbert":
         the Hilbert curve read in bit-reversed order, every prefix spread over

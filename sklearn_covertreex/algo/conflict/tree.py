@@ -4,8 +4,11 @@ Each batch point hangs under the parent its traversal found. For every node,
 the largest distance to a batch point hanging below it (its *batch radius*)
 is computed once; then each point x searches the tree for batch points within
 ``2**lev[x]``, pruning every subtree whose lower bound ``d(x, v) - radius``
-is larger. It costs about one small radius query per point in any dimension,
-where the grids degrade as the intrinsic dimension grows.
+is larger. It costs about one small radius query per point in any dimension;
+the grids degrade as the intrinsic dimension grows, but the batch radii of the
+top nodes cover most of the batch, so in practice this search was 2-7x slower
+than the pivot grid on every Euclidean workload measured (W1-W3, up to d = 16;
+doc/benchmarks.md).
 """
 
 from __future__ import annotations
