@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..contract import PRUNE_RTOL, ceil_log2_array
-from ..numpy._arrays import _ranges
+from ..numpy._arrays import _ranges, ancestor_pairs
 from ._common import MIN_BLOCK, bucket, pad_to, x64
 from ._tree import PaddedTree, padded_tree
 from .distance import check_width, common_dtype, row_distances
@@ -80,17 +80,7 @@ def update_radii(metric, points, parent, radius, nodes) -> None:
     check_width(metric, points.shape[1])
     node = np.asarray(nodes, np.int64)
     parent = np.asarray(parent, np.int64)
-    anc = parent[node]
-    pairs_n, pairs_a = [], []
-    while node.size:  # one ancestor generation per pass
-        live = anc >= 0
-        node, anc = node[live], anc[live]
-        pairs_n.append(node)
-        pairs_a.append(anc)
-        anc = parent[anc]
-    if not pairs_n:
-        return
-    all_n, all_a = np.concatenate(pairs_n), np.concatenate(pairs_a)
+    all_n, all_a = ancestor_pairs(parent, node, parent[node])
     if all_n.size:
         pts = np.asarray(points)
         np.maximum.at(radius, all_a, _distances(pts[all_n], pts[all_a]))

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..contract import PRUNE_RTOL
-from ..numpy._arrays import _ranges
+from ..numpy._arrays import _ranges, ancestor_pairs, attachment
 from ._common import bucket, pad_to, x64
 from .build import _distances
 from .cells import conflict_cells  # noqa: F401  (the grid look-up has a module of its own)
@@ -70,23 +70,12 @@ def conflict_dense(metric, X, lev):
 def _batch_radii(points, parent, X, par):
     """Attachment CSR of the batch under their parents and per-node batch radii.
 
-    As the numpy reference's ``batch_radii``: every (batch point, ancestor)
-    pair is listed on the host, one generation at a time, and all their
-    distances come from one jitted call.
+    As the numpy reference's ``batch_radii``, with the distances of every
+    (batch point, ancestor) pair in one jitted call.
     """
-    n_nodes = parent.shape[0]
-    att_idx = np.argsort(par, kind="stable").astype(np.int64)
-    att_ptr = np.zeros(n_nodes + 1, np.int64)
-    np.cumsum(np.bincount(par, minlength=n_nodes), out=att_ptr[1:])
-    bradius = np.full(n_nodes, -1.0)
-    rows, anc = np.arange(X.shape[0]), par.copy()
-    pair_rows, pair_anc = [rows[:0]], [anc[:0]]
-    while anc.size:
-        pair_rows.append(rows)
-        pair_anc.append(anc)
-        up = parent[anc]
-        rows, anc = rows[up >= 0], up[up >= 0]
-    rows, anc = np.concatenate(pair_rows), np.concatenate(pair_anc)
+    att_ptr, att_idx = attachment(par, parent.shape[0])
+    rows, anc = ancestor_pairs(parent, np.arange(X.shape[0]), par)
+    bradius = np.full(parent.shape[0], -1.0)
     np.maximum.at(bradius, anc, _distances(X[rows], points[anc]))
     return att_ptr, att_idx, bradius
 

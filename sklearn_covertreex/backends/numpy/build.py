@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..contract import PRUNE_RTOL, ceil_log2
-from ._arrays import _csr_gather
+from ._arrays import _csr_gather, ancestor_generations
 from .distance import _diff_dists, _dist, check_width
 from .heaps import _Frontier
 
@@ -154,13 +154,9 @@ def traverse_sparse(metric, points, level, radius, parent_dist, child_ptr, child
 def update_radii(metric, points, parent, radius, nodes) -> None:
     """Raise the subtree radius of every ancestor of ``nodes`` (in place)."""
     check_width(metric, points.shape[1])
-    node = np.asarray(nodes, np.int64)
-    anc = parent[node]
-    while node.size:  # one ancestor generation per pass
-        live = anc >= 0
-        node, anc = node[live], anc[live]
+    start = np.asarray(nodes, np.int64)
+    for node, anc in ancestor_generations(parent, start, parent[start]):
         np.maximum.at(radius, anc, _diff_dists(metric, points[node], points[anc]))
-        anc = parent[anc]
 
 
 def find_parents(metric, points, level, child_ptr, children, root, X, target, eligible):

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..contract import CELL_CLAMP, CELL_RTOL, PRUNE_RTOL
-from ._arrays import _ranges
+from ._arrays import _ranges, ancestor_generations, attachment
 from .distance import _diff_dists, _dist, check_width
 
 
@@ -109,20 +109,10 @@ def batch_radii(metric, points, parent, X, par):
     ``att_idx[att_ptr[v]:att_ptr[v + 1]]``; ``bradius[v]`` is the largest
     distance from v to a batch point hanging in v's subtree (-1 if none).
     """
-    n_nodes = parent.shape[0]
-    par = np.asarray(par, np.int64)
-    att_idx = np.argsort(par, kind="stable").astype(np.int64)
-    att_ptr = np.zeros(n_nodes + 1, np.int64)
-    np.cumsum(np.bincount(par, minlength=n_nodes), out=att_ptr[1:])
-    bradius = np.full(n_nodes, -1.0)
-    anc = par.copy()
-    rows = np.arange(X.shape[0])
-    while anc.size:
-        d = _diff_dists(metric, X[rows], points[anc])
-        np.maximum.at(bradius, anc, d)
-        up = parent[anc]
-        keep = up >= 0
-        rows, anc = rows[keep], up[keep]
+    att_ptr, att_idx = attachment(par, parent.shape[0])
+    bradius = np.full(parent.shape[0], -1.0)
+    for rows, anc in ancestor_generations(parent, np.arange(X.shape[0]), par):
+        np.maximum.at(bradius, anc, _diff_dists(metric, X[rows], points[anc]))
     return att_ptr, att_idx, bradius
 
 
