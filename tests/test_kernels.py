@@ -258,3 +258,21 @@ def test_jax_tree_conflicts_and_parents_equal_numba(name, monkeypatch):
     pargs = (m, a.points, a.level, a.child_ptr, a.children, a.root, X, target, eligible)
     np.testing.assert_array_equal(jb.find_parents(*pargs), nb.find_parents(*pargs))
     assert np.any(nb.find_parents(*pargs) >= 0) and np.any(nb.find_parents(*pargs) < 0)
+
+
+@pytest.mark.parametrize("name", ["numpy", "numba", JAX])
+def test_grid_conflicts_when_one_column_cannot_resolve_the_scale(name):
+    """A source whose slack exceeds a cell in one column only must still find every pair.
+
+    Column 0 carries a 1e12 offset (a valid embedding within y_rtol = 1e-12), so
+    its window spans many cells while column 1 spans three; the look-up used to
+    cap the span at 5 and test only that part of the window (182 of 557 pairs lost).
+    """
+    rng = np.random.default_rng(7)
+    X = np.round(rng.normal(size=(500, 3)), 1)
+    m = get_metric("euclidean").kernel((3.0,))
+    lev = rng.integers(-4, 1, size=X.shape[0])
+    Y = X[:, :2].copy()
+    Y[:, 0] += 1e12
+    got = get_backend(name).conflict_cells(m, X, lev, Y, 1e-12)
+    assert _pair_set(*got) == _pair_set(*get_backend("numba").conflict_dense(m, X, lev))

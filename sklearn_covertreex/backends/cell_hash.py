@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .contract import CELL_CLAMP
+from .contract import CELL_CLAMP, CELL_RTOL
 
 #: FNV-1a offset basis and prime.
 FNV_OFFSET = np.uint64(1469598103934665603)
@@ -30,20 +30,40 @@ def grid_cells(y: np.ndarray, side: float) -> np.ndarray:
                                 CELL_CLAMP)).astype(np.int64)
 
 
+def look_up_window(Ys: np.ndarray, side: float,
+                   y_rtol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cells each source row of ``Ys`` looks up: (first cell, span, unresolved).
+
+    One cell either way of the source's own, widened by the rounding slack
+    ``CELL_RTOL * side + y_rtol * (side + 2 |y|)`` so no pair the distance test
+    calls conflicting is missed. Column ``t`` of a row spans ``span[t]`` cells
+    from ``lo[t]``; a row is *unresolved* when some span exceeds 4 (the slack
+    is wider than a cell): it must test every candidate instead.
+    """
+    delta = CELL_RTOL * side + y_rtol * (side + 2.0 * np.abs(Ys))
+    lo = grid_cells(Ys - delta, side) - 1
+    span = grid_cells(Ys + delta, side) + 2 - lo
+    return lo, span, np.any(span > 4, axis=1)
+
+
 def hash_cells(cells: np.ndarray) -> np.ndarray:
     """FNV-1a hash of each row (last axis) of integer cells, as uint64."""
     h = np.full(cells.shape[:-1], FNV_OFFSET, np.uint64)
-    for t in range(cells.shape[-1]):  # a column at a time: temporaries of one value per row
-        h ^= cells[..., t].view(np.uint64)
-        h *= FNV_PRIME
+    for t in range(cells.shape[-1]):
+        _mix(h, cells[..., t])
     return h
+
+
+def _mix(h: np.ndarray, column: np.ndarray) -> None:
+    """One FNV-1a step of the hashes ``h`` (in place) with one column of cells."""
+    h ^= column.view(np.uint64)
+    h *= FNV_PRIME
 
 
 def cell_table(members: np.ndarray, Y: np.ndarray, side: float) -> tuple[np.ndarray, np.ndarray]:
     """Sorted cell hashes (grid of side ``side``) of the rows ``members`` of Y, and their rows."""
     h = np.full(members.shape[0], FNV_OFFSET, np.uint64)
     for t in range(Y.shape[1]):  # a column at a time: temporaries of one value per point
-        h ^= grid_cells(Y[members, t], side).view(np.uint64)
-        h *= FNV_PRIME
+        _mix(h, grid_cells(Y[members, t], side))
     order = np.argsort(h)
     return h[order], members[order]

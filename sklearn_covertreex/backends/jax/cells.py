@@ -32,29 +32,17 @@ import math
 
 import numpy as np
 
-from ..cell_hash import cell_table, grid_cells, hash_cells
-from ..contract import CELL_RTOL
+from ..cell_hash import cell_table, hash_cells, look_up_window
 from ..numpy._arrays import _ranges
 from .build import _distances
 from .distance import check_width
 
-#: Most cells a look-up window spans per column (as numba clamps it).
-_MAX_SPAN = 5
 #: Sources per block: bounds the (source, window cell) arrays.
 SOURCE_BLOCK = 16384
 
 
-def _window(Ys: np.ndarray, side: float, y_rtol: float) -> tuple[np.ndarray, np.ndarray]:
-    """First cell and span per column of each source's look-up window (as numba)."""
-    delta = CELL_RTOL * side + y_rtol * (side + 2.0 * np.abs(Ys))
-    lo = grid_cells(Ys - delta, side) - 1
-    span = np.minimum(grid_cells(Ys + delta, side) + 1 - lo + 1, _MAX_SPAN)
-    return lo, span
-
-
-def _candidates(sources, lo, span, sh, st, k):
+def _candidates(sources, lo, span, every, sh, st, k):
     """Candidate pairs (source, target) of the sources' windows in the sorted table."""
-    every = np.prod(span, axis=1) > 4**k  # the grid cannot resolve this source's slack
     grid = np.stack(np.meshgrid(*([np.arange(4)] * k), indexing="ij"), -1).reshape(-1, k)
     src, off = np.nonzero(np.all(grid[None, :, :] < span[:, None, :], axis=2) & ~every[:, None])
     h = hash_cells(lo[src] + grid[off])
@@ -89,8 +77,7 @@ def conflict_cells(metric, X, lev, Y, y_rtol):
         level_a = np.flatnonzero(lev == a)
         for b in range(0, level_a.shape[0], SOURCE_BLOCK):
             sources = level_a[b : b + SOURCE_BLOCK]
-            lo, span = _window(Y[sources], side, y_rtol)
-            i, j = _candidates(sources, lo, span, sh, st, k)
+            i, j = _candidates(sources, *look_up_window(Y[sources], side, y_rtol), sh, st, k)
             # a pair of two level-a points is found from both ends: keep one
             keep = (j != i) & ((lev[j] != a) | (j > i))
             i, j = i[keep], j[keep]

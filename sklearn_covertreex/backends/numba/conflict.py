@@ -126,15 +126,17 @@ def _cells_range(metric, X, lev, cover, Y, y_rtol, sh, st, sources, counts, offs
         at = offsets[s] if fill else 0
         a = lev[i]
         side = cover[i]
+        # the window of cell_hash.look_up_window; a span above 4 means the rounding
+        # slack exceeds a cell: the grid cannot resolve this scale, so every
+        # candidate of the level is tested (rare, exact)
         total = 1
+        every = False
         for t in range(k):
             delta = CELL_RTOL * side + y_rtol * (side + 2.0 * abs(Y[i, t]))
             lo_cell[t] = _cell(Y[i, t] - delta, side) - 1
-            span[t] = min(_cell(Y[i, t] + delta, side) + 1 - lo_cell[t] + 1, 5)
-            total *= span[t]
-        # the rounding slack exceeds a cell: the grid cannot resolve this scale,
-        # so every candidate of the level is tested (rare, exact)
-        every = total > 4**k
+            span[t] = _cell(Y[i, t] + delta, side) + 2 - lo_cell[t]
+            every = every or span[t] > 4
+            total *= min(span[t], 4)
         c = 0
         for code in range(1 if every else total):
             p = 0

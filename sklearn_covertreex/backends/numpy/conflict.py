@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from ..contract import CELL_CLAMP, CELL_RTOL, PRUNE_RTOL
+from ..cell_hash import grid_cells, look_up_window
+from ..contract import PRUNE_RTOL
 from ._arrays import _ranges, ancestor_generations, attachment
 from .distance import _diff_dists, _dist, check_width
 
@@ -29,12 +30,6 @@ def conflict_dense(metric, X, lev):
         ej.append(j)
     none = np.empty(0, np.int64)
     return np.concatenate([*ei, none]), np.concatenate([*ej, none]).astype(np.int64)
-
-
-def _grid_cells(Y: np.ndarray, side: float) -> np.ndarray:
-    """Integer cell of every row of Y on a grid of side ``side`` (clamped as numba)."""
-    cells = np.floor(np.asarray(Y, np.float64) / side)
-    return np.clip(cells, -CELL_CLAMP, CELL_CLAMP).astype(np.int64)
 
 
 def conflict_cells(metric, X, lev, Y, y_rtol):
@@ -62,14 +57,12 @@ def conflict_cells(metric, X, lev, Y, y_rtol):
     out_i, out_j = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
     for a in np.unique(lev).tolist():
         side = math.ldexp(1.0, a)
-        cells = _grid_cells(Y, side)
+        cells = grid_cells(Y, side)
         targets = np.flatnonzero(lev >= a)
         sources = np.flatnonzero(lev == a)
         ys = Y[sources]
-        delta = CELL_RTOL * side + y_rtol * (side + 2.0 * np.abs(ys))
-        lo = _grid_cells(ys - delta, side) - 1
-        hi = _grid_cells(ys + delta, side) + 1
-        unresolved = np.any(hi - lo > 3, axis=1)
+        lo, span, unresolved = look_up_window(ys, side, y_rtol)
+        hi = lo + span - 1
         # the cells each source looks at, one row per (source, offset)
         wanted = lo[~unresolved][:, None, :] + grid[None, :, :]
         inside = np.all(wanted <= hi[~unresolved][:, None, :], axis=2).reshape(-1)
