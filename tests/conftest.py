@@ -20,25 +20,32 @@ settings.load_profile("ci" if os.environ.get("CI") else "default")
 RTOL = 1e-10
 
 
-def brute_distances(X: np.ndarray, Q: np.ndarray) -> np.ndarray:
-    """Exact float64 distance matrix, sqrt of summed squared differences."""
-    X = np.asarray(X, dtype=np.float64)
-    Q = np.asarray(Q, dtype=np.float64)
+def brute_distances(X: np.ndarray, Q: np.ndarray, exponent: int = 0) -> np.ndarray:
+    """Exact float64 distance matrix, sqrt of summed squared differences.
+
+    ``exponent``: compute on ``X * 2**exponent`` and ``Q * 2**exponent`` and
+    divide by ``2**exponent`` (exact), the documented answer of a tree that
+    stored its rows rescaled so (``TreeArrays.scale_exponent``): at 1e-280
+    the squares of the unscaled differences would underflow.
+    """
+    X = np.ldexp(np.asarray(X, dtype=np.float64), exponent)
+    Q = np.ldexp(np.asarray(Q, dtype=np.float64), exponent)
     out = np.empty((Q.shape[0], X.shape[0]))
     for i in range(Q.shape[0]):
         diff = X - Q[i]
         out[i] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-    return out
+    return np.ldexp(out, -exponent)
 
 
-def assert_knn_exact(X, Q, k, dist, ind, ids=None):
+def assert_knn_exact(X, Q, k, dist, ind, ids=None, exponent=0):
     """(dist, ind) is an exact k-NN answer: the right distances, valid ids, no repeats.
 
-    ``ids`` maps rows of X to dataset ids (default: row numbers).
+    ``ids`` maps rows of X to dataset ids (default: row numbers);
+    ``exponent`` is the tree's scale exponent (see :func:`brute_distances`).
     """
     X = np.asarray(X, dtype=np.float64)
     ids = np.arange(X.shape[0]) if ids is None else np.asarray(ids)
-    D = brute_distances(X, Q)
+    D = brute_distances(X, Q, exponent)
     ref = np.sort(D, axis=1)[:, :k]
     assert dist.shape == (Q.shape[0], k) and ind.shape == (Q.shape[0], k)
     assert dist.dtype == np.float64
@@ -51,11 +58,11 @@ def assert_knn_exact(X, Q, k, dist, ind, ids=None):
         np.testing.assert_allclose(D[q, rows], dist[q], rtol=RTOL, atol=0)
 
 
-def assert_radius_exact(X, Q, r, indptr, dist, ind, ids=None):
+def assert_radius_exact(X, Q, r, indptr, dist, ind, ids=None, exponent=0):
     """CSR radius answer equals brute force (boundary cases within rounding)."""
     X = np.asarray(X, dtype=np.float64)
     ids = np.arange(X.shape[0]) if ids is None else np.asarray(ids)
-    D = brute_distances(X, Q)
+    D = brute_distances(X, Q, exponent)
     r = np.broadcast_to(np.asarray(r, dtype=np.float64), (Q.shape[0],))
     for q in range(Q.shape[0]):
         got = ind[indptr[q] : indptr[q + 1]]

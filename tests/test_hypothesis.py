@@ -47,11 +47,12 @@ def test_knn_and_radius_match_brute_force(X, opts, data):
     Q = np.concatenate([X[: min(n, 5)], X[: min(n, 5)] + 0.5, np.zeros((1, X.shape[1]))])
     k = data.draw(st.integers(1, n))
     d, i = tree.knn(Q, k)
-    assert_knn_exact(X, Q, k, d, i)
+    expo = tree.arrays.scale_exponent
+    assert_knn_exact(X, Q, k, d, i, exponent=expo)
     scale = float(np.abs(X).max()) or 1.0
     r = data.draw(st.sampled_from([0.0, 0.1, 1.0, 3.0])) * scale
     indptr, rd, ri = tree.radius(Q, r)
-    assert_radius_exact(X, Q, r, indptr, rd, ri)
+    assert_radius_exact(X, Q, r, indptr, rd, ri, exponent=expo)
 
 
 @given(X=point_sets(), data=st.data())
@@ -69,4 +70,4 @@ def test_insert_then_delete_matches_brute_force(X, data):
     k = data.draw(st.integers(1, keep.size))
     Q = X[:3]
     d, i = tree.knn(Q, k)
-    assert_knn_exact(X[keep], Q, k, d, i, ids=keep)
+    assert_knn_exact(X[keep], Q, k, d, i, ids=keep, exponent=tree.arrays.scale_exponent)

@@ -1,10 +1,11 @@
 """Parallel batch insertion with prefix doubling (Gu, Napier, Sun, Wang 2022).
 
 Each batch repeats rounds of: traverse (every pending point finds its
-insertion level and parent in the current tree) -> conflict graph (pending
-points that would break separation together) -> maximal independent set ->
-attach the MIS as new nodes. Points left out retry in the next round against
-the grown tree. See ``doc/algorithm.md`` for why the invariants hold.
+insertion level and parent in the current tree; after the first round only
+the points :func:`.relevel.relevel_losers` could not place) -> conflict
+graph (pending points that would break separation together) -> maximal
+independent set -> attach the MIS as new nodes -> the points left out move
+under the new nodes they conflicted with, if nearer, and go again. See ``doc/algorithm.md`` for why the invariants hold.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..order.hilbert import hilbert_permutation
 from ..registries import CONFLICT_GRAPHS, MIS, ORDERS, PREFIX_SCHEDULES, TRAVERSALS
 from ..view import Context
 from .builder import TreeBuilder
+from .relevel import relevel_losers
 
 
 class _Stats:
@@ -29,9 +31,9 @@ class _Stats:
     def __init__(self) -> None:
         self.data: dict[str, Any] = {
             "batches": 0, "rounds": 0, "duplicates": 0, "conflict_edges": 0,
-            "max_conflict_degree": 0, "mis_rounds": 0,
+            "max_conflict_degree": 0, "mis_rounds": 0, "searched": 0,
             "seconds": {"order": 0.0, "traverse": 0.0, "conflict": 0.0, "mis": 0.0,
-                        "attach": 0.0, "finalize": 0.0},
+                        "attach": 0.0, "relevel": 0.0, "finalize": 0.0},
         }
 
     def add_time(self, phase: str, t0: float) -> float:
@@ -82,11 +84,19 @@ def insert_rows(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarr
             # walk the same part of the tree (memory locality only; the
             # result does not depend on this order)
             pending = hilbert_permutation(bx)
+        lev = np.zeros(pending.size, np.int64)
+        par = np.zeros(pending.size, np.int64)
+        stale = np.ones(pending.size, dtype=bool)  # rows whose place must be searched
         while pending.size:
             stats.data["rounds"] += 1
             t0 = time.perf_counter()
             Xp = np.ascontiguousarray(bx[pending])
-            lev, par, dup = traverse(ctx, builder.view(), Xp)
+            dup = np.full(pending.size, -1, np.int64)
+            search = np.flatnonzero(stale)
+            if search.size:
+                Xs = Xp if search.size == pending.size else np.ascontiguousarray(Xp[search])
+                lev[search], par[search], dup[search] = traverse(ctx, builder.view(), Xs)
+                stats.data["searched"] += int(search.size)
             t0 = stats.add_time("traverse", t0)
             is_dup = dup >= 0
             if np.any(is_dup):
@@ -96,7 +106,8 @@ def insert_rows(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarr
             if fresh.size == 0:
                 break
             Xf = Xp if fresh.size == Xp.shape[0] else Xp[fresh]
-            ei, ej = conflicts(ctx, builder.view(), Xf, lev[fresh], par[fresh])
+            lf, pf = lev[fresh], par[fresh]
+            ei, ej = conflicts(ctx, builder.view(), Xf, lf, pf)
             t0 = stats.add_time("conflict", t0)
             stats.data["conflict_edges"] += int(ei.size)
             if ei.size:
@@ -107,9 +118,21 @@ def insert_rows(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarr
             stats.data["mis_rounds"] += rounds
             t0 = stats.add_time("mis", t0)
             take = fresh[chosen]
-            builder.add_nodes(ctx, Xp[take], lev[take], par[take], bid[pending[take]])
-            stats.add_time("attach", t0)
+            nodes = builder.add_nodes(ctx, Xp[take], lf[chosen], pf[chosen], bid[pending[take]])
+            t0 = stats.add_time("attach", t0)
+            if chosen.all():
+                break
+            lev, par, dup, exact = relevel_losers(ctx, Xf, lf, pf, chosen, ei, ej, nodes,
+                                                  builder.points, builder.level)
             pending = pending[fresh[~chosen]]
+            is_dup = (dup >= 0) & exact
+            if np.any(is_dup):
+                builder.add_ids(dup[is_dup], bid[pending[is_dup]])
+                stats.data["duplicates"] += int(is_dup.sum())
+                keep = ~is_dup
+                pending, lev, par, exact = pending[keep], lev[keep], par[keep], exact[keep]
+            stale = ~exact
+            stats.add_time("relevel", t0)
         if progress is not None:
             progress(hi - lo)
 
