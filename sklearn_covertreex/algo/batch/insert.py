@@ -5,7 +5,8 @@ insertion level and parent in the current tree; after the first round only
 the points :func:`.relevel.relevel_losers` could not place) -> conflict
 graph (pending points that would break separation together) -> maximal
 independent set -> attach the MIS as new nodes -> the points left out move
-under the new nodes they conflicted with, if nearer, and go again. See ``doc/algorithm.md`` for why the invariants hold.
+under the new nodes they conflicted with, if nearer, and go again. See
+``doc/algorithm.md`` for why the invariants hold.
 """
 
 from __future__ import annotations
