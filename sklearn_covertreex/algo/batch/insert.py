@@ -87,12 +87,12 @@ def insert_rows(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarr
             pending = hilbert_permutation(bx)
         lev = np.zeros(pending.size, np.int64)
         par = np.zeros(pending.size, np.int64)
+        dup = np.full(pending.size, -1, np.int64)
         stale = np.ones(pending.size, dtype=bool)  # rows whose place must be searched
         while pending.size:
             stats.data["rounds"] += 1
             t0 = time.perf_counter()
             Xp = np.ascontiguousarray(bx[pending])
-            dup = np.full(pending.size, -1, np.int64)
             search = np.flatnonzero(stale)
             if search.size:
                 Xs = Xp if search.size == pending.size else np.ascontiguousarray(Xp[search])
@@ -126,12 +126,7 @@ def insert_rows(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarr
             lev, par, dup, exact = relevel_losers(ctx, Xf, lf, pf, chosen, ei, ej, nodes,
                                                   builder.points, builder.level)
             pending = pending[fresh[~chosen]]
-            is_dup = (dup >= 0) & exact
-            if np.any(is_dup):
-                builder.add_ids(dup[is_dup], bid[pending[is_dup]])
-                stats.data["duplicates"] += int(is_dup.sum())
-                keep = ~is_dup
-                pending, lev, par, exact = pending[keep], lev[keep], par[keep], exact[keep]
+            dup[~exact] = -1  # searched again next round
             stale = ~exact
             stats.add_time("relevel", t0)
         if progress is not None:

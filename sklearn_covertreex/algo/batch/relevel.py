@@ -61,7 +61,7 @@ def relevel_losers(ctx: Context, X: np.ndarray, lev: np.ndarray, par: np.ndarray
     exact[slot[rows[~covers]]] = False
     d = np.where(covers, d, np.inf)
     order = np.lexsort((cand, d, slot[rows]))
-    first = order[np.flatnonzero(np.r_[True, np.diff(slot[rows[order]]) != 0])]
+    first = order[np.unique(slot[rows[order]], return_index=True)[1]]
     best, best_d = cand[first], d[first]
     moved = best != par[lose]
     new_lev = lev[lose].copy()
