@@ -26,15 +26,22 @@ def brute_distances(X: np.ndarray, Q: np.ndarray, exponent: int = 0) -> np.ndarr
     ``exponent``: compute on ``X * 2**exponent`` and ``Q * 2**exponent`` and
     divide by ``2**exponent`` (exact), the documented answer of a tree that
     stored its rows rescaled so (``TreeArrays.scale_exponent``): at 1e-280
-    the squares of the unscaled differences would underflow.
+    the squares of the unscaled differences would underflow. A query row
+    whose scaled differences would overflow the squares is computed at a
+    lower power of two instead, as the tree shifts such query batches.
     """
-    X = np.ldexp(np.asarray(X, dtype=np.float64), exponent)
-    Q = np.ldexp(np.asarray(Q, dtype=np.float64), exponent)
+    X = np.asarray(X, dtype=np.float64)
+    Q = np.asarray(Q, dtype=np.float64)
     out = np.empty((Q.shape[0], X.shape[0]))
     for i in range(Q.shape[0]):
         diff = X - Q[i]
-        out[i] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-    return np.ldexp(out, -exponent)
+        top = float(np.abs(diff).max(initial=0.0))
+        expo = exponent
+        if top > 0 and np.frexp(top)[1] + exponent > 500:
+            expo = -int(np.frexp(top)[1])
+        unit = np.ldexp(diff, expo)
+        out[i] = np.ldexp(np.sqrt(np.einsum("ij,ij->i", unit, unit)), -expo)
+    return out
 
 
 def assert_knn_exact(X, Q, k, dist, ind, ids=None, exponent=0):
