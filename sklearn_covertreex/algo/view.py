@@ -74,7 +74,17 @@ def child_csr(parent: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, np.nda
     """Children CSR from a parent array, children sorted by level, highest first."""
     n = parent.shape[0]
     nonroot = np.flatnonzero(parent >= 0)
-    order = np.lexsort((nonroot, -level[nonroot], parent[nonroot]))
+    par = parent[nonroot].astype(np.int64)
+    depth = level[nonroot].astype(np.int64)
+    if nonroot.size:
+        # one int64 key (parent, then level descending); the stable sort keeps
+        # node order among equal keys. Levels span a few thousand at most
+        # (float64 exponents), so parent * span stays far below 2**63.
+        top = int(depth.max())
+        key = par * (top - int(depth.min()) + 1) + (top - depth)
+        order = np.argsort(key, kind="stable")
+    else:
+        order = np.empty(0, np.int64)
     children = nonroot[order].astype(np.int64)
     counts = np.bincount(parent[nonroot], minlength=n)
     child_ptr = np.zeros(n + 1, dtype=np.int64)
