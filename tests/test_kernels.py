@@ -276,3 +276,39 @@ def test_grid_conflicts_when_one_column_cannot_resolve_the_scale(name):
     Y[:, 0] += 1e12
     got = get_backend(name).conflict_cells(m, X, lev, Y, 1e-12)
     assert _pair_set(*got) == _pair_set(*get_backend("numba").conflict_dense(m, X, lev))
+
+
+@pytest.mark.parametrize("embedding", ["coordinates", "pivots"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_numba_grid_conflicts_reusing_a_coarser_table(embedding, seed, monkeypatch):
+    """Sparse low levels probe the last table on its coarser grid, and still find every pair.
+
+    Most points sit on two levels and a long tail of levels below holds a few
+    each (points close to one another), so the tail reuses the table of the
+    bulk plus a small table of the tail points, instead of a table of the whole
+    batch per level; the pairs must equal the all-pairs reference.
+    """
+    import sklearn_covertreex.backends.numba.conflict as nbc
+
+    rng = np.random.default_rng(seed)
+    bulk = np.round(rng.normal(size=(400, 3)), 1)  # ties and duplicates
+    tail = bulk[rng.integers(0, 400, size=60)] + rng.normal(scale=1e-3, size=(60, 3))
+    X = np.concatenate([bulk, tail, tail[:10] + 1e-6])
+    lev = np.concatenate([rng.integers(-1, 1, size=400), rng.integers(-14, -2, size=70)])
+    m = get_metric("euclidean").kernel((3.0,))
+    Y, y_rtol = X, 0.0
+    if embedding == "pivots":
+        Y = np.stack([np.sqrt(((X - X[p]) ** 2).sum(axis=1)) for p in (0, 17, 99)], axis=1)
+        y_rtol = 1e-12
+    rows = []
+    table = nbc.cell_table
+
+    def counted_table(members, Y, side):
+        rows.append(members.size)
+        return table(members, Y, side)
+
+    monkeypatch.setattr(nbc, "cell_table", counted_table)
+    got = nbc.conflict_cells(m, X, lev, Y, y_rtol)
+    assert _pair_set(*got) == _pair_set(*get_backend("numba").conflict_dense(m, X, lev))
+    assert len(_pair_set(*got)) > 0
+    assert sum(rows) < X.shape[0] * 4  # the tail's levels did not rebuild the whole table

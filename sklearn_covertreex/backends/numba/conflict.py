@@ -28,6 +28,9 @@ from .heaps import _grow
 PAIR_GRAIN = 16
 #: Fewest sources per chunk of a grid or tree probe.
 PROBE_GRAIN = 64
+#: A grid conflict rebuilds its table of cells when the points added since the
+#: last rebuild exceed this fraction of it (see :func:`conflict_cells`).
+TABLE_REUSE = 0.25
 
 
 @njit(cache=True, nogil=True)
@@ -103,13 +106,14 @@ def _lower_bound(a, lo, hi, v):
 
 
 @njit(cache=True, nogil=True)
-def _cells_range(metric, X, lev, cover, Y, y_rtol, sh, st, sources, counts, offsets, ei, ej,
-                 lo, hi):
+def _cells_range(metric, X, lev, cover, Y, y_rtol, grid, sh, st, sources, counts, offsets, ei,
+                 ej, lo, hi):
     """Grid conflicts of ``sources[lo:hi]`` (one level a): counted (``ei`` empty), or written.
 
-    Each source probes the table (sh, st) of the points of level >= a in the
-    cells around its own (see :func:`conflict_cells`); counts and offsets are
-    per position in ``sources``. One function, not a per-source helper:
+    Each source probes the table (sh, st) of points of level >= a, hashed on
+    a grid of side ``grid >= 2^a``, in the cells around its own (see
+    :func:`conflict_cells`); counts and offsets are per position in
+    ``sources``. One function, not a per-source helper:
     numba optimises a callee again inside each caller, and the helper cost
     about 2 s of a cold start.
     """
@@ -125,7 +129,8 @@ def _cells_range(metric, X, lev, cover, Y, y_rtol, sh, st, sources, counts, offs
         i = sources[s]
         at = offsets[s] if fill else 0
         a = lev[i]
-        side = cover[i]
+        side = grid
+        r = cover[i]
         # the window of cell_hash.look_up_window; a span above 4 means the rounding
         # slack exceeds a cell: the grid cannot resolve this scale, so every
         # candidate of the level is tested (rare, exact)
@@ -153,7 +158,7 @@ def _cells_range(metric, X, lev, cover, Y, y_rtol, sh, st, sources, counts, offs
             while p < n_table and (every or sh[p] == h):
                 j = st[p]
                 if j != i and (lev[j] != a or j > i):
-                    if _row_dist(metric, X, i, X, j) <= min(side, cover[j]):
+                    if _row_dist(metric, X, i, X, j) <= min(r, cover[j]):
                         if fill:
                             ei[at + c] = i if i < j else j
                             ej[at + c] = j if i < j else i
@@ -175,7 +180,14 @@ def conflict_cells(metric, X, lev, Y, y_rtol):
     when the slack exceeds a cell, every candidate of the level is tested.
     Every candidate is decided by the exact distance test; hash collisions
     only add candidates (and may repeat a pair), so the set of pairs is exact.
-    One level at a time, so only one level's table of cells is held.
+
+    Levels go from the highest down. The table of the points of level >= a is
+    rebuilt on the grid of side 2^a only when the points added since the last
+    rebuild are more than :data:`TABLE_REUSE` of it; otherwise the sources of
+    level a probe the last table (on its coarser grid, which still holds
+    every pair within 2^a in the cells around a source) and a small table of
+    the points added since, on the same grid. Levels holding few points (a
+    long tail of them below the bulk) thus cost no table of the whole batch.
     """
     X = rows(metric, X)
     # 2^level per point, computed once: math.ldexp is a library call per use
@@ -183,25 +195,40 @@ def conflict_cells(metric, X, lev, Y, y_rtol):
     order = np.argsort(-lev, kind="stable")  # level >= a: a prefix of this order
     sorted_lev = lev[order]
     out_i, out_j = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
-    empty = np.empty(0, np.int64)
+    table_end, grid, table = 0, 0.0, None
     for a in np.unique(lev)[::-1].tolist():
         first = np.searchsorted(-sorted_lev, -a, side="left")
         end = np.searchsorted(-sorted_lev, -a, side="right")
         sources = order[first:end]
-        sh, st = cell_table(order[:end], Y, math.ldexp(1.0, a))
-        args = (metric, X, lev, cover, Y, float(y_rtol), sh, st, sources)
-        counts = np.zeros(sources.shape[0], np.int64)
-        for_chunks(_cells_range, sources.shape[0], (*args, counts, empty, empty, empty),
-                   grain=PROBE_GRAIN)
-        offsets = _offsets(counts)
-        if offsets[-1] > 0:
-            ei = np.empty(offsets[-1], np.int64)
-            ej = np.empty(offsets[-1], np.int64)
-            for_chunks(_cells_range, sources.shape[0], (*args, counts, offsets, ei, ej),
-                       grain=PROBE_GRAIN)
-            out_i.append(ei)
-            out_j.append(ej)
+        if table is None or end - table_end > TABLE_REUSE * table_end:
+            table_end, grid = end, math.ldexp(1.0, a)
+            table = cell_table(order[:end], Y, grid)
+            tables = [table]
+        else:
+            tables = [table, cell_table(order[table_end:end], Y, grid)]
+        for sh, st in tables:
+            pairs = _probe(metric, X, lev, cover, Y, float(y_rtol), grid, sh, st, sources)
+            if pairs is not None:
+                out_i.append(pairs[0])
+                out_j.append(pairs[1])
     return np.concatenate(out_i), np.concatenate(out_j)
+
+
+def _probe(metric, X, lev, cover, Y, y_rtol, grid, sh, st, sources):
+    """Conflict pairs of ``sources`` with the table (sh, st) on a grid of side ``grid``, or None."""
+    empty = np.empty(0, np.int64)
+    args = (metric, X, lev, cover, Y, y_rtol, grid, sh, st, sources)
+    counts = np.zeros(sources.shape[0], np.int64)
+    for_chunks(_cells_range, sources.shape[0], (*args, counts, empty, empty, empty),
+               grain=PROBE_GRAIN)
+    offsets = _offsets(counts)
+    if offsets[-1] == 0:
+        return None
+    ei = np.empty(offsets[-1], np.int64)
+    ej = np.empty(offsets[-1], np.int64)
+    for_chunks(_cells_range, sources.shape[0], (*args, counts, offsets, ei, ej),
+               grain=PROBE_GRAIN)
+    return ei, ej
 
 
 @njit(cache=True)
