@@ -129,7 +129,6 @@ def _cells_range(metric, X, lev, cover, Y, y_rtol, grid, sh, st, sources, counts
         i = sources[s]
         at = offsets[s] if fill else 0
         a = lev[i]
-        side = grid
         r = cover[i]
         # the window of cell_hash.look_up_window; a span above 4 means the rounding
         # slack exceeds a cell: the grid cannot resolve this scale, so every
@@ -137,9 +136,9 @@ def _cells_range(metric, X, lev, cover, Y, y_rtol, grid, sh, st, sources, counts
         total = 1
         every = False
         for t in range(k):
-            delta = CELL_RTOL * side + y_rtol * (side + 2.0 * abs(Y[i, t]))
-            lo_cell[t] = _cell(Y[i, t] - delta, side) - 1
-            span[t] = _cell(Y[i, t] + delta, side) + 2 - lo_cell[t]
+            delta = CELL_RTOL * grid + y_rtol * (grid + 2.0 * abs(Y[i, t]))
+            lo_cell[t] = _cell(Y[i, t] - delta, grid) - 1
+            span[t] = _cell(Y[i, t] + delta, grid) + 2 - lo_cell[t]
             every = every or span[t] > 4
             total *= min(span[t], 4)
         c = 0
