@@ -268,9 +268,25 @@ def build(metric, X, order):
     return nodes, level, parent, pdist, dup_of
 
 
+def to_tree(ctx, X, nodes, level, parent, pdist, dup_of):
+    """The frozen tree of :func:`build`'s output (radii computed, duplicates as extra ids)."""
+    from sklearn_covertreex.algo.batch.builder import TreeBuilder
+
+    index = np.full(X.shape[0], -1)
+    index[nodes] = np.arange(nodes.size)
+    b = TreeBuilder(X.shape[1:], nodes.size, X.shape[0])
+    par = np.where(parent[nodes] >= 0, index[np.maximum(parent[nodes], 0)], -1)
+    b._append(X[nodes], level[nodes], par, None, pdist[nodes])
+    b.root = 0
+    update_radii(ctx.kernel_metric, b.points, b.parent, b.radius, np.arange(b.n))
+    b.add_ids(np.arange(nodes.size), nodes)
+    dups = np.flatnonzero(dup_of >= 0)
+    b.add_ids(index[dup_of[dups]], dups)
+    return b.finalize(ctx, None)
+
+
 def main(argv):
     """Build one preset both ways; check the tree's invariants."""
-    from sklearn_covertreex.algo.batch.builder import TreeBuilder
     from sklearn_covertreex.api import CoverTree
     from sklearn_covertreex.cli.workloads import PRESETS, make_data
     from sklearn_covertreex.core.invariants import check_invariants
@@ -288,20 +304,8 @@ def main(argv):
     nodes, level, parent, pdist, dup_of = build(metric, X, order)
     t1 = time.perf_counter()
     print(name, X.shape, f"bkl {t1 - t0:.3f} s", "nodes", nodes.size)
-    index = np.full(X.shape[0], -1)
-    index[nodes] = np.arange(nodes.size)
-    b = TreeBuilder(X.shape[1:], nodes.size, X.shape[0])
-    par = np.where(parent[nodes] >= 0, index[np.maximum(parent[nodes], 0)], -1)
-    b._append(X[nodes], level[nodes], par, None, pdist[nodes])
-    b.root = 0
-    update_radii(metric, b.points, b.parent, b.radius, np.arange(b.n))
-    t2 = time.perf_counter()
-    print(f"radii {t2 - t1:.3f} s")
-    b.add_ids(np.arange(nodes.size), nodes)
-    dups = np.flatnonzero(dup_of >= 0)
-    b.add_ids(index[dup_of[dups]], dups)
-    tree = b.finalize(ctx, None)
-    print(f"finalize {time.perf_counter() - t2:.3f} s")
+    tree = to_tree(ctx, X, nodes, level, parent, pdist, dup_of)
+    print(f"radii and finalize {time.perf_counter() - t1:.3f} s")
     check_invariants(tree)
     print("invariants ok", "levels", np.unique(tree.level).size)
     t0 = time.perf_counter()
