@@ -33,6 +33,15 @@ class Runtime:
         Kernel backend (a name in :data:`sklearn_covertreex.backends.BACKENDS`).
         ``"auto"`` picks numba when it is importable, else numpy; ``"jax"``
         needs the ``jax`` extra; ``"cupy"`` has the residual brute force only.
+    construction : {"auto", "depth_first", "batch"}
+        How ``fit`` builds the tree (and ``insert`` rebuilds it, when it adds
+        at least as many rows as the tree holds): ``"depth_first"`` places
+        every row in one serial pass of the batch construction of
+        Beygelzimer, Kakade and Langford; ``"batch"`` inserts
+        prefix-doubling batches in parallel (traverse, conflict graph,
+        independent set). ``"auto"``: ``"depth_first"`` where the backend has
+        its kernel (numba), else ``"batch"``. Smaller inserts always use the
+        batch insertion. Measured builds: doc/benchmarks.md.
     traversal : {"sparse"}
         How batch points descend the tree to find their insertion level:
         ``"sparse"`` runs one candidate-set descent per point (parallel over
@@ -80,6 +89,7 @@ class Runtime:
     """
 
     backend: str = "auto"
+    construction: str = "auto"
     traversal: str = "sparse"
     conflict_graph: str = "segmented"
     mis: str = "luby"
@@ -109,6 +119,7 @@ class Runtime:
         from .algo import registries
 
         registries.BACKENDS.check(self.backend)
+        registries.CONSTRUCTIONS.check(self.construction)
         registries.TRAVERSALS.check(self.traversal)
         registries.CONFLICT_GRAPHS.check(self.conflict_graph)
         registries.MIS.check(self.mis)

@@ -159,10 +159,14 @@ def test_float32_fortran_readonly_inputs():
 
 
 def test_diagnostics_counters():
-    tree = CoverTree(Runtime(diagnostics=True)).fit(_data(9, 500, 3))
+    tree = CoverTree(Runtime(diagnostics=True, construction="batch")).fit(_data(9, 500, 3))
     diag = tree.diagnostics
+    assert diag["construction"] == "batch"
     assert diag["rounds"] >= diag["batches"] >= 1
     assert set(diag["seconds"]) >= {"traverse", "conflict", "mis", "attach"}
+    deep = CoverTree(Runtime(diagnostics=True)).fit(_data(9, 500, 3)).diagnostics
+    assert deep["construction"] == "depth_first"  # "auto" on numba, small data
+    assert deep["distances"] >= 499 and deep["seconds"]["construct"] > 0
     assert CoverTree().fit(_data(9, 50, 3)).diagnostics is None
 
 
@@ -189,7 +193,7 @@ def test_tree_of_another_backend_pickles_to_host_arrays_and_loads_anywhere(backe
 
     X = _data(11, 300, 3)
     tree = CoverTree(Runtime(backend=backend)).fit(X)
-    ref = CoverTree(Runtime(backend="numba")).fit(X)
+    ref = CoverTree(Runtime(backend="numba", construction="batch")).fit(X)  # jax's construction
     for f in ("points", "level", "parent", "radius", "ids", "children"):
         assert type(getattr(tree.arrays, f)) is np.ndarray
         np.testing.assert_array_equal(getattr(tree.arrays, f), getattr(ref.arrays, f))

@@ -109,7 +109,7 @@ def test_demo_end_to_end(tmp_path, capsys):
         assert word in printed
     records = read_jsonl(out)
     kinds = Counter(r["schema"] for r in records)
-    assert kinds == {"benchmark_run": 4, "build_phase": 7, "query_batch": 1}
+    assert kinds == {"benchmark_run": 4, "build_phase": 8, "query_batch": 1}
     runs = {r["method"]: r for r in records if r["schema"] == "benchmark_run"}
     ct = runs["covertree"]
     assert ct["exact"] is True and ct["id_match_fraction"] == 1.0
@@ -178,7 +178,7 @@ def test_bench_euclidean_end_to_end(tmp_path, capsys):
     ck = next(r for r in runs if r["method"] == "ckdtree")
     assert ct["build_ratio_vs_ckdtree"] == pytest.approx(ct["build_seconds"] / ck["build_seconds"])
     assert ct["query_ratio_vs_ckdtree"] == pytest.approx(ct["query_seconds"] / ck["query_seconds"])
-    assert sum(r["schema"] == "build_phase" for r in records) == 7
+    assert sum(r["schema"] == "build_phase" for r in records) == 8
     printed = capsys.readouterr().out
     assert "W1" in printed and "ckdtree" in printed
 

@@ -31,6 +31,7 @@ def point_sets(draw):
 
 
 strategy_names = st.fixed_dictionaries({
+    "construction": st.sampled_from(["auto", "depth_first", "batch"]),
     "traversal": st.just("sparse"),
     "conflict_graph": st.sampled_from(["segmented", "grid", "tree"]),
     "batch_order": st.sampled_from(["random", "natural", "hilbert"]),

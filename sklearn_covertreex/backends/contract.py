@@ -7,7 +7,8 @@ in every backend so each kernel's twin is found by file name:
 * ``heaps``: bounded k-best heaps and best-first frontiers;
 * ``build``: traversal, parents, radii, point and pair distances;
 * ``conflict``: conflict graphs and the maximal independent set;
-* ``query``: k-NN and radius search.
+* ``query``: k-NN and radius search;
+* ``construct`` (optional): whole-tree constructions (:class:`OptionalKernels`).
 
 Every kernel that computes distances takes a *kernel metric* first (an
 instance of its metric's namedtuple class holding ``params``, see
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import math
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -175,12 +176,40 @@ class TreeKernels(Protocol):
         ...
 
 
+class OptionalKernels(Protocol):
+    """Kernels a tree backend may provide; a strategy that needs one says which
+    (:data:`sklearn_covertreex.algo.registries.CONSTRUCTIONS`)."""
+
+    def construct_depth_first(self, metric: KernelMetric, X, order,
+                              max_distances: int = -1) -> tuple[Any, ...]:
+        """The whole compressed cover tree of the rows ``X``, built depth first.
+
+        ``order`` is a permutation of the rows, ``order[0]`` the root.
+        Returns, per row: level, parent row (-1 at the root and for
+        duplicates), distance to the parent, exact subtree radius, and the
+        row of the node an exact duplicate belongs to (-1 for nodes); then
+        the number of distances evaluated. With ``max_distances >= 0`` it
+        stops once it has evaluated more (the arrays are then unfinished).
+        """
+        ...
+
+
+def _kernel_names(protocol: type) -> tuple[str, ...]:
+    return tuple(name for name, value in vars(protocol).items()
+                 if callable(value) and not name.startswith("_"))
+
+
 #: Kernel functions every tree backend provides (derived from :class:`TreeKernels`).
-KERNELS: tuple[str, ...] = tuple(
-    name for name, value in vars(TreeKernels).items()
-    if callable(value) and not name.startswith("_")
-)
+KERNELS: tuple[str, ...] = _kernel_names(TreeKernels)
+
+#: Kernel functions a tree backend may provide (derived from :class:`OptionalKernels`).
+OPTIONAL_KERNELS: tuple[str, ...] = _kernel_names(OptionalKernels)
 
 
-__all__ = ["CELL_CLAMP", "CELL_RTOL", "KERNELS", "PRUNE_RTOL", "TreeKernels", "ceil_log2",
-           "ceil_log2_array"]
+def provides_kernel(backend: object, kernel: str) -> bool:
+    """Whether the tree-kernel package ``backend`` provides the kernel named ``kernel``."""
+    return callable(getattr(backend, kernel, None))
+
+
+__all__ = ["CELL_CLAMP", "CELL_RTOL", "KERNELS", "OPTIONAL_KERNELS", "PRUNE_RTOL",
+           "OptionalKernels", "TreeKernels", "ceil_log2", "ceil_log2_array", "provides_kernel"]

@@ -133,7 +133,9 @@ def _covertree(w: MetricWorkload, X: np.ndarray, Q: np.ndarray, threads: int,
     with _thread_limits(threads):
         model = CoverTreeNeighbors(n_neighbors=w.k, metric=w.metric,
                                    metric_params=w.metric_params or None,
-                                   backend=runtime.backend, traversal=runtime.traversal,
+                                   backend=runtime.backend,
+                                   construction=runtime.construction,
+                                   traversal=runtime.traversal,
                                    conflict_graph=runtime.conflict_graph,
                                    batch_order=runtime.batch_order, n_jobs=threads,
                                    random_state=runtime.seed)

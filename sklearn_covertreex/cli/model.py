@@ -61,7 +61,8 @@ def run_build(args: argparse.Namespace) -> int:
     output = check_output_file(args.output, "--output", create_parents=False)
     X = load_points(args.input, skip_header=args.skip_header, delimiter=args.delimiter)
     est = CoverTreeNeighbors(n_neighbors=args.k, backend=runtime.backend,
-                             traversal=runtime.traversal, conflict_graph=runtime.conflict_graph,
+                             construction=runtime.construction, traversal=runtime.traversal,
+                             conflict_graph=runtime.conflict_graph,
                              batch_order=runtime.batch_order, n_jobs=args.n_jobs,
                              random_state=runtime.seed).fit(X)
     import joblib

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..algo.registries import CONFLICT_GRAPHS, ORDERS, TRAVERSALS
+from ..algo.registries import CONFLICT_GRAPHS, CONSTRUCTIONS, ORDERS, TRAVERSALS
 from ..backends import BACKENDS
 from ..runtime import Runtime
 
@@ -33,7 +33,7 @@ def positive_float(text: str) -> float:
 
 
 def add_runtime_flags(parser: argparse.ArgumentParser, *, strategies: bool = True) -> None:
-    """Add ``--backend --traversal --conflict-graph --batch-order --seed --n-jobs``.
+    """Add ``--backend --construction --traversal --conflict-graph --batch-order --seed --n-jobs``.
 
     Strategy names are checked by :class:`Runtime` (not by argparse), so an
     unknown name is reported as one error line listing the valid choices.
@@ -50,6 +50,9 @@ def add_runtime_flags(parser: argparse.ArgumentParser, *, strategies: bool = Tru
         group.add_argument("--backend", default=defaults.backend,
                            help="kernel backend: " + ", ".join(BACKENDS.names())
                                 + " (default: %(default)s)")
+        group.add_argument("--construction", default=defaults.construction,
+                           help=f"how fit builds the tree: {', '.join(CONSTRUCTIONS.names())} "
+                                "(default: %(default)s)")
         group.add_argument("--traversal", default=defaults.traversal,
                            help=f"insertion traversal: {', '.join(TRAVERSALS.names())} "
                                 "(default: %(default)s)")
@@ -114,7 +117,8 @@ def runtime_from_args(args: argparse.Namespace, *, diagnostics: bool = False) ->
     ValueError
         Naming the valid choices, for an unknown strategy or bad value.
     """
-    return Runtime(backend=args.backend, traversal=args.traversal,
+    return Runtime(backend=args.backend, construction=args.construction,
+                   traversal=args.traversal,
                    conflict_graph=args.conflict_graph, batch_order=args.batch_order,
                    seed=args.seed, n_jobs=resolve_threads(args.n_jobs),
                    diagnostics=diagnostics).validate()

@@ -157,7 +157,8 @@ def format_table(info: RunInfo, results: Mapping[str, MethodResult],
     lines = [
         f"{info.workload}: {info.description}; n={info.n} d={info.d} "
         f"queries={info.n_queries} k={info.k} threads={info.threads} repeats={info.repeats}",
-        f"cover tree: backend={rt.backend} traversal={rt.traversal} "
+        f"cover tree: backend={rt.backend} construction={rt.construction} "
+        f"traversal={rt.traversal} "
         f"conflict_graph={rt.conflict_graph} batch_order={rt.batch_order} seed={rt.seed}",
     ]
     mem_head = "" if memory is None else f" {'peak MiB':>9}"

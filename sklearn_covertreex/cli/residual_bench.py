@@ -364,7 +364,8 @@ def run_residual(args: argparse.Namespace) -> int:
     out = check_output_file(default_artifacts_dir() / "bench_residual.jsonl" if args.out is None
                             else args.out, "--out")
     threads = resolve_threads(args.n_jobs)
-    strategies = {"backend": args.backend, "traversal": args.traversal,
+    strategies = {"backend": args.backend, "construction": args.construction,
+                  "traversal": args.traversal,
                   "conflict_graph": args.conflict_graph, "batch_order": args.batch_order}
     for w in workloads:  # parameters, extras and compilation, before any data
         warm_up(w, args.algorithm, strategies)

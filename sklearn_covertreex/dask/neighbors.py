@@ -62,6 +62,7 @@ class DaskCoverTreeNeighbors(_DaskShardedBase):
     %(query_block_size)s
     %(client)s
     %(backend)s
+    %(construction)s
     %(traversal)s
     %(conflict_graph)s
     %(batch_order)s
@@ -97,7 +98,8 @@ class DaskCoverTreeNeighbors(_DaskShardedBase):
                  metric: Any = "minkowski", p: float = 2,
                  metric_params: dict | None = None, n_shards: int | None = None,
                  query_block_size: int = 16384,
-                 client: Any = None, backend: str = "auto", traversal: str = "sparse",
+                 client: Any = None, backend: str = "auto", construction: str = "auto",
+                 traversal: str = "sparse",
                  conflict_graph: str = "segmented", batch_order: str = "random",
                  n_jobs: int | None = None, random_state: Any = None) -> None:
         self.n_neighbors = n_neighbors
@@ -109,6 +111,7 @@ class DaskCoverTreeNeighbors(_DaskShardedBase):
         self.query_block_size = query_block_size
         self.client = client
         self.backend = backend
+        self.construction = construction
         self.traversal = traversal
         self.conflict_graph = conflict_graph
         self.batch_order = batch_order

@@ -74,6 +74,7 @@ class DaskResidualNeighbors(_DaskShardedBase):
     %(n_shards)s
     %(query_block_size)s
     %(client)s
+    %(construction)s
     traversal, conflict_graph, batch_order : str
         Tree strategies (``algorithm="tree"`` only).
     %(n_jobs)s
@@ -104,7 +105,8 @@ class DaskResidualNeighbors(_DaskShardedBase):
                  inducing_points: Any = 512, inducing_selection: str = "random",
                  jitter: float = 1e-6, algorithm: str = "auto", backend: str = "auto",
                  n_shards: int | None = None, query_block_size: int = 16384,
-                 client: Any = None, traversal: str = "sparse", conflict_graph: str = "tree",
+                 client: Any = None, construction: str = "auto",
+                 traversal: str = "sparse", conflict_graph: str = "tree",
                  batch_order: str = "random", n_jobs: int | None = None,
                  random_state: Any = None) -> None:
         self.n_neighbors = n_neighbors
@@ -118,6 +120,7 @@ class DaskResidualNeighbors(_DaskShardedBase):
         self.n_shards = n_shards
         self.query_block_size = query_block_size
         self.client = client
+        self.construction = construction
         self.traversal = traversal
         self.conflict_graph = conflict_graph
         self.batch_order = batch_order

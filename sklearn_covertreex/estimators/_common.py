@@ -61,7 +61,7 @@ def check_radius_param(value: Any, name: str = "radius") -> float:
 def check_strategy(value: Any, name: str) -> None:
     """A strategy or backend name known to :class:`~sklearn_covertreex.Runtime`.
 
-    ``name`` is the Runtime field (``"backend"``, ``"traversal"``,
+    ``name`` is the Runtime field (``"backend"``, ``"construction"``, ``"traversal"``,
     ``"conflict_graph"``, ``"batch_order"``); the ``ValueError`` for an
     unknown value names the valid choices (the registries are the one list).
     """
@@ -95,7 +95,8 @@ def make_runtime(est: Any, *, diagnostics: bool = False) -> Runtime:
     """
     seed = int(check_random_state(est.random_state).randint(np.iinfo(np.int32).max))
     return Runtime(
-        backend=est.backend, traversal=est.traversal, conflict_graph=est.conflict_graph,
+        backend=est.backend, construction=est.construction, traversal=est.traversal,
+        conflict_graph=est.conflict_graph,
         batch_order=est.batch_order, seed=seed, n_jobs=query_threads(est.n_jobs),
         diagnostics=diagnostics,
     ).validate()

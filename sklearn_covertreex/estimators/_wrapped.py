@@ -26,7 +26,8 @@ class _NeighborsWrapper(KNeighborsQueryMixin, _CoverTreeBase):
     def _make_index(self) -> CoverTreeNeighbors:
         return CoverTreeNeighbors(
             n_neighbors=self.n_neighbors, metric=self.metric, p=self.p,
-            metric_params=self.metric_params, backend=self.backend, traversal=self.traversal,
+            metric_params=self.metric_params, backend=self.backend,
+            construction=self.construction, traversal=self.traversal,
             conflict_graph=self.conflict_graph, batch_order=self.batch_order,
             n_jobs=self.n_jobs, random_state=self.random_state,
         )

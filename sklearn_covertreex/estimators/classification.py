@@ -36,6 +36,7 @@ class CoverTreeKNeighborsClassifier(ClassifierMixin, _NeighborsWrapper):
     %(p)s
     %(metric_params)s
     %(backend)s
+    %(construction)s
     %(traversal)s
     %(conflict_graph)s
     %(batch_order)s
@@ -68,7 +69,8 @@ class CoverTreeKNeighborsClassifier(ClassifierMixin, _NeighborsWrapper):
 
     def __init__(self, n_neighbors: int = 5, *, weights: Any = "uniform",
                  metric: Any = "minkowski", p: float = 2, metric_params: dict | None = None,
-                 backend: str = "auto", traversal: str = "sparse",
+                 backend: str = "auto", construction: str = "auto",
+                 traversal: str = "sparse",
                  conflict_graph: str = "segmented", batch_order: str = "random",
                  n_jobs: int | None = None, random_state: Any = None) -> None:
         self.n_neighbors = n_neighbors
@@ -77,6 +79,7 @@ class CoverTreeKNeighborsClassifier(ClassifierMixin, _NeighborsWrapper):
         self.p = p
         self.metric_params = metric_params
         self.backend = backend
+        self.construction = construction
         self.traversal = traversal
         self.conflict_graph = conflict_graph
         self.batch_order = batch_order

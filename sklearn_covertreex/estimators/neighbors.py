@@ -35,6 +35,7 @@ class CoverTreeNeighbors(VecchiaQueryMixin, RadiusQueryMixin, KNeighborsQueryMix
     %(p)s
     %(metric_params)s
     %(backend)s
+    %(construction)s
     %(traversal)s
     %(conflict_graph)s
     %(batch_order)s
@@ -63,6 +64,7 @@ class CoverTreeNeighbors(VecchiaQueryMixin, RadiusQueryMixin, KNeighborsQueryMix
 
     def __init__(self, n_neighbors: int = 5, radius: float = 1.0, *, metric: Any = "minkowski",
                  p: float = 2, metric_params: dict | None = None, backend: str = "auto",
+                 construction: str = "auto",
                  traversal: str = "sparse", conflict_graph: str = "segmented",
                  batch_order: str = "random", n_jobs: int | None = None,
                  random_state: Any = None, verbose: bool = False) -> None:
@@ -72,6 +74,7 @@ class CoverTreeNeighbors(VecchiaQueryMixin, RadiusQueryMixin, KNeighborsQueryMix
         self.p = p
         self.metric_params = metric_params
         self.backend = backend
+        self.construction = construction
         self.traversal = traversal
         self.conflict_graph = conflict_graph
         self.batch_order = batch_order

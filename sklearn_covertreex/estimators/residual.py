@@ -112,6 +112,7 @@ class ResidualCoverTreeNeighbors(VecchiaQueryMixin, RadiusQueryMixin, KNeighbors
         whole-array numpy (the readable reference, slower) or an NVIDIA GPU
         through cupy (``pip install 'sklearn_covertreex[cupy]'``). The tree
         has compiled kernels only.
+    %(construction)s
     traversal, conflict_graph, batch_order : str
         Tree build strategies (as in :class:`CoverTreeNeighbors`; defaults
         "sparse", "tree", "random"). The "tree" conflict graph built the gold
@@ -167,6 +168,7 @@ class ResidualCoverTreeNeighbors(VecchiaQueryMixin, RadiusQueryMixin, KNeighbors
     def __init__(self, n_neighbors: int = 5, *, radius: float = 0.5, kernel: Any = None,
                  inducing_points: Any = 512, inducing_selection: str = "random",
                  jitter: float = 1e-6, algorithm: str = "auto", backend: str = "auto",
+                 construction: str = "auto",
                  traversal: str = "sparse", conflict_graph: str = "tree",
                  batch_order: str = "random", n_jobs: int | None = None,
                  random_state: Any = None, verbose: bool = False) -> None:
@@ -178,6 +180,7 @@ class ResidualCoverTreeNeighbors(VecchiaQueryMixin, RadiusQueryMixin, KNeighbors
         self.jitter = jitter
         self.algorithm = algorithm
         self.backend = backend
+        self.construction = construction
         self.traversal = traversal
         self.conflict_graph = conflict_graph
         self.batch_order = batch_order
@@ -192,7 +195,8 @@ class ResidualCoverTreeNeighbors(VecchiaQueryMixin, RadiusQueryMixin, KNeighbors
 
     def _runtime(self, seed: int, n_jobs: int | None) -> Runtime:
         return Runtime(
-            backend="numba", traversal=self.traversal, conflict_graph=self.conflict_graph,
+            backend="numba", construction=self.construction, traversal=self.traversal,
+            conflict_graph=self.conflict_graph,
             batch_order=self.batch_order, seed=seed, n_jobs=query_threads(n_jobs),
             diagnostics=True,
         ).validate()

@@ -35,6 +35,7 @@ class CoverTreeKNeighborsTransformer(ClassNamePrefixFeaturesOutMixin, Transforme
     %(p)s
     %(metric_params)s
     %(backend)s
+    %(construction)s
     %(traversal)s
     %(conflict_graph)s
     %(batch_order)s
@@ -67,7 +68,8 @@ class CoverTreeKNeighborsTransformer(ClassNamePrefixFeaturesOutMixin, Transforme
 
     def __init__(self, *, mode: str = "distance", n_neighbors: int = 5,
                  metric: Any = "minkowski", p: float = 2, metric_params: dict | None = None,
-                 backend: str = "auto", traversal: str = "sparse",
+                 backend: str = "auto", construction: str = "auto",
+                 traversal: str = "sparse",
                  conflict_graph: str = "segmented", batch_order: str = "random",
                  n_jobs: int | None = None, random_state: Any = None) -> None:
         self.mode = mode
@@ -76,6 +78,7 @@ class CoverTreeKNeighborsTransformer(ClassNamePrefixFeaturesOutMixin, Transforme
         self.p = p
         self.metric_params = metric_params
         self.backend = backend
+        self.construction = construction
         self.traversal = traversal
         self.conflict_graph = conflict_graph
         self.batch_order = batch_order

@@ -13,8 +13,8 @@ from typing import Any
 from .schemas import SCHEMA_VERSION
 
 #: Phases of a build's ``diagnostics["seconds"]``, in the order they run.
-BUILD_PHASES: tuple[str, ...] = ("order", "traverse", "conflict", "mis", "attach", "relevel",
-                                 "finalize")
+BUILD_PHASES: tuple[str, ...] = ("order", "construct", "traverse", "conflict", "mis", "attach",
+                                 "relevel", "finalize")
 
 #: Counters of a build's diagnostics copied into every ``build_phase`` record.
 BUILD_COUNTERS: tuple[str, ...] = ("batches", "rounds", "conflict_edges", "max_conflict_degree",

@@ -67,6 +67,14 @@ class TreeBuilder:
         self._view = None
         return new_nodes
 
+    def fill(self, points: np.ndarray, level: np.ndarray, parent: np.ndarray,
+             radius: np.ndarray, parent_dist: np.ndarray, root: int) -> None:
+        """Give an empty builder a whole tree's nodes at once (ids are added separately)."""
+        if self.n:
+            raise ValueError("fill needs an empty builder")
+        self._append(points, level, parent, radius, parent_dist)
+        self.root = int(root)
+
     def add_root(self, point: np.ndarray, level: int, ident: int) -> None:
         """Start an empty tree with one root."""
         nodes = self._append(point[None, :], np.array([level]), np.array([-1]))

@@ -16,7 +16,8 @@ import numpy as np
 from ...core.tree import TreeArrays
 from ..view import Context
 from .builder import TreeBuilder, empty_tree
-from .insert import _Stats, insert_rows
+from .insert import insert_rows
+from .stats import BuildStats
 
 
 def delete_ids(ctx: Context, tree: TreeArrays, ids: np.ndarray) -> TreeArrays:
@@ -99,5 +100,5 @@ def _delete(ctx: Context, tree: TreeArrays, ids: np.ndarray) -> TreeArrays:
     back = keep_id & dissolved[id_nodes]
     if np.any(back):
         X = np.ascontiguousarray(tree.points[id_nodes[back]])
-        insert_rows(ctx, builder, X, tree.ids[back], _Stats())
+        insert_rows(ctx, builder, X, tree.ids[back], BuildStats())
     return builder.finalize(ctx, None)

@@ -13,38 +13,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
 from ...backends.contract import ceil_log2
 from ...core.tree import TreeArrays
 from ..order.hilbert import hilbert_permutation
-from ..registries import CONFLICT_GRAPHS, MIS, ORDERS, PREFIX_SCHEDULES, TRAVERSALS
 from ..view import Context
-from .builder import TreeBuilder
+from .builder import TreeBuilder, empty_tree
 from .relevel import relevel_losers
-
-
-class _Stats:
-    """Per-phase timings and counters of one insertion (diagnostics)."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, Any] = {
-            "batches": 0, "rounds": 0, "duplicates": 0, "conflict_edges": 0,
-            "max_conflict_degree": 0, "mis_rounds": 0, "searched": 0,
-            "seconds": {"order": 0.0, "traverse": 0.0, "conflict": 0.0, "mis": 0.0,
-                        "attach": 0.0, "relevel": 0.0, "finalize": 0.0},
-        }
-
-    def add_time(self, phase: str, t0: float) -> float:
-        now = time.perf_counter()
-        self.data["seconds"][phase] += now - t0
-        return now
+from .stats import BuildStats
 
 
 def insert_rows(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarray,
-                stats: _Stats, progress: Callable[[int], object] | None = None,
+                stats: BuildStats, progress: Callable[[int], object] | None = None,
                 order: np.ndarray | None = None) -> None:
     """Insert rows ``X`` with dataset ``ids`` into ``builder``, in the given ``order``.
 
@@ -53,14 +35,16 @@ def insert_rows(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarr
     are never held whole. ``progress``, if given, is called with the number
     of rows handled after each batch.
     """
+    from .. import registries  # here: the registries list this very function
+
     if order is None:
         order = np.arange(X.shape[0])
     rt = ctx.runtime
     rng = np.random.default_rng(rt.seed)
-    traverse = TRAVERSALS.get(rt.traversal)
-    conflicts = CONFLICT_GRAPHS.get(rt.conflict_graph)
-    mis = MIS.get(rt.mis)
-    schedule = PREFIX_SCHEDULES.get(rt.prefix_schedule)
+    traverse = registries.TRAVERSALS.get(rt.traversal)
+    conflicts = registries.CONFLICT_GRAPHS.get(rt.conflict_graph)
+    mis = registries.MIS.get(rt.mis)
+    schedule = registries.PREFIX_SCHEDULES.get(rt.prefix_schedule)
     start = 0
     if builder.root < 0:
         first = X[order[0]]
@@ -138,6 +122,13 @@ def insert_points(ctx: Context, tree: TreeArrays, X: np.ndarray,
                   progress: Callable[[int], object] | None = None) -> TreeArrays:
     """Return a new tree holding ``tree``'s points plus the rows of ``X``.
 
+    An empty ``tree`` is built by the runtime's construction
+    (:data:`~sklearn_covertreex.algo.registries.CONSTRUCTIONS`). A tree is
+    extended by the batch insertion, unless the construction cannot extend
+    one and ``X`` has at least as many rows as ``tree`` holds ids: then the
+    tree is rebuilt from its rows and ``X`` together (``progress`` then
+    counts the old rows too).
+
     Parameters
     ----------
     ctx : Context
@@ -152,7 +143,9 @@ def insert_points(ctx: Context, tree: TreeArrays, X: np.ndarray,
     progress : callable, optional
         Called with the number of rows inserted after each batch.
     """
-    stats = _Stats()
+    from .. import registries  # here: the registries list this module's functions
+
+    stats = BuildStats()
     t0 = time.perf_counter()
     m = X.shape[0]
     if ids is None:
@@ -160,9 +153,25 @@ def insert_points(ctx: Context, tree: TreeArrays, X: np.ndarray,
         n_ids_total = tree.n_ids_total + m
     else:
         n_ids_total = max(tree.n_ids_total, int(ids.max()) + 1 if m else 0)
-    rng = np.random.default_rng(ctx.runtime.seed)
-    order = ORDERS.get(ctx.runtime.batch_order)(X, rng, ctx.metric)
     ids = np.asarray(ids, dtype=np.int64)
+    name = registries.resolve_construction(ctx.runtime.construction, ctx.backend)
+    construction = registries.CONSTRUCTIONS.get(name)
+    whole = m and (not tree.n_nodes or m >= tree.n_points)  # rows a construction may build
+    if whole and construction.choose is not None:
+        name = construction.choose(ctx, X)
+        construction = registries.CONSTRUCTIONS.get(name)
+    if tree.n_nodes and whole and not construction.extends:
+        old_ids = tree.live_ids()
+        X = np.concatenate((tree.points[tree.node_of_id()[old_ids]], X))
+        ids = np.concatenate((old_ids, ids))
+        m = X.shape[0]
+        tree = empty_tree(tree.metric, tree.metric_params, tree.n_ids_total)
+    if tree.n_nodes:
+        name = registries.INCREMENTAL_CONSTRUCTION
+        construction = registries.CONSTRUCTIONS.get(name)
+    stats.data["construction"] = name
+    rng = np.random.default_rng(ctx.runtime.seed)
+    order = registries.ORDERS.get(ctx.runtime.batch_order)(X, rng, ctx.metric)
     t0 = stats.add_time("order", t0)
     if tree.n_nodes:
         builder = TreeBuilder.from_tree(tree, m)
@@ -171,7 +180,7 @@ def insert_points(ctx: Context, tree: TreeArrays, X: np.ndarray,
     builder.n_ids_total = n_ids_total
     if m:
         with ctx.backend.threads(ctx.n_threads):
-            insert_rows(ctx, builder, X, ids, stats, progress, order)
+            construction.build(ctx, builder, X, ids, stats, progress, order)
     t0 = time.perf_counter()
     diagnostics = None
     if ctx.runtime.diagnostics:

@@ -20,6 +20,7 @@ from .build import (
     update_radii,
 )
 from .conflict import conflict_cells, conflict_dense, conflict_tree, luby_mis
+from .construct import construct_depth_first
 from .query import knn, radius_count, radius_fill
 
 name = "numba"
@@ -29,6 +30,7 @@ __all__ = [
     "conflict_cells",
     "conflict_dense",
     "conflict_tree",
+    "construct_depth_first",
     "distances_to_point",
     "find_parents",
     "knn",

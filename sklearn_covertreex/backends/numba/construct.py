@@ -1,65 +1,23 @@
-"""Experiment (not yet in the package): a depth-first batch construction, fast in 3-D.
+"""Depth-first batch construction (numba): the whole tree of a set of rows in one pass.
 
-The batch construction of Beygelzimer, Kakade and Langford, rewritten for
-the compressed tree and run on one array of point indices cut into
-segments (no allocation per call). Run
-``python benchmarks/experiments/depth_first_build.py W1`` (a preset of
-``covertreex bench``; an optional second argument scales it, ``dup`` adds
-exact duplicates): it builds the tree, runs ``check_invariants`` and times
-``CoverTree().fit`` beside it.
-
-The algorithm. A frame ``(p, lev, near, far)`` of ``_construct`` chooses the children of
-``p`` at levels <= ``lev``. ``near`` holds the unconsumed points within
-``2^(lev+1)`` of ``p``, ``far`` those in ``(2^(lev+1), 2^(lev+2)]``. It drops
-the duplicates of ``p`` (distance 0), skips the empty levels (``lev`` falls to
-``ceil_log2(max near distance) - 1``), hands the points within ``2^lev`` (and,
-as far set, the rest of ``near``) to ``p``'s own next level, and gets back
-the points nobody below took. Then, while some of those remain, it picks one
-(``q``) as a new node at level ``lev`` under ``p``, gives ``q`` every candidate
-(returned or far) within ``2^(lev+1)`` of ``q`` and recurses. What ``q`` leaves
-comes back to ``p``'s candidates or its far set. The far sets are returned
-up to the caller.
-
-Why it is a valid tree. A call for ``p`` at level ``lev`` sees every
-unconsumed point within ``2^(lev+2)`` of ``p`` (by induction: the caller saw
-every one within twice that of itself, and ``q`` is within ``2^(lev+1)`` of
-it). So when a node ``r`` passes level ``l``, every unconsumed point within
-``2^l`` of it is in its near set and is consumed below level ``l``. Two nodes
-of level >= ``l`` are therefore more than ``2^l`` apart, whichever was made
-first (separation). A new node lies within ``2^(lev+1)`` of its parent
-(cover), and its parent's level is above ``lev``.
-
-Measured (2 threads available, the construction runs on one; quiet machine,
-2026-12-03; ``CoverTree().fit`` in the same process; invariants checked):
-
-* W1 (n = 100k, d = 3): 0.22 s against ``fit``'s 1.00 s (14M distances);
-* W2 (n = 100k, d = 8): 14.7 s against 9.1 s. At n = 30k, 95% of its
-  106M distances are far-set points that a child compares and does not
-  take; a triangle-inequality skip with the distance to the parent removes
-  only 18% of them;
-* W3 (n = 200k, a 4-dim subspace of d = 16): 3.8 s against 3.9 s;
-* H3 (n = 1M, d = 2): 1.6 s, plus 0.2 s of radii and 0.5 s of
-  finalize, against ``fit``'s 5.8 s.
-
-With the recursion replaced by a loop over an explicit stack of frames
-(numba segfaults when it loads a cached recursive function), a second run
-(2026-12-03 16:01 UTC, load 0.4-1.0) gave W1 0.21-0.25 s against 0.73-0.93 s,
-W2 11.8 s against 7.3 s and H3 1.9 s against 7.8 s. Adversarial inputs
-(one point, two, all equal, 1e-150 and 1e150 scales, a lattice, each row
-four times) pass ``check_invariants`` with every id kept. Still to do
-before it is a registered construction: the choice between it and the
-batch insertion as a strategy, a second thread, and the 8-D cost.
+The batch construction of Beygelzimer, Kakade and Langford rewritten for the
+compressed tree (the algorithm and why its tree is valid:
+``doc/algorithm.md``, "Depth-first construction"). One array of row
+indices is cut into segments, one per open frame, and a loop over an
+explicit stack of frames replaces the recursion (numba cannot load a cached
+recursive function). Serial: each new child takes points its earlier
+siblings left, so the siblings depend on each other.
 """
 
+from __future__ import annotations
+
 import math
-import sys
-import time
 
 import numpy as np
 from numba import njit
 
-from sklearn_covertreex.backends.numba.build import ceil_log2, distances_to_point, update_radii
-from sklearn_covertreex.backends.numba.distance import _row_dist, rows
+from .build import ceil_log2, distances_to_point
+from .distance import _row_dist, rows
 
 
 @njit(cache=True)
@@ -100,8 +58,9 @@ def _push(stack, top, p, lev, lo, nn, nf):
     return stack, top
 
 
-@njit(cache=True)
-def _construct(metric, P, root, top_level, buf, dist, tmp, tmpd, level, parent, pdist, dup_of):
+@njit(cache=True, nogil=True)
+def _construct(metric, P, root, top_level, buf, dist, tmp, tmpd, level, parent, pdist, dup_of,
+               max_distances):
     """Place every row of ``buf`` under ``root`` (a loop over an explicit stack of frames).
 
     A frame ``(p, lev, lo, nn, nf, phase, u, end, w, nt)`` chooses ``p``'s
@@ -109,11 +68,15 @@ def _construct(metric, P, root, top_level, buf, dist, tmp, tmpd, level, parent, 
     <= 2^(lev+1), the distance to ``p``), the next ``nf`` its far set (up to
     2^(lev+2)). A finished frame leaves its unused far points first in its
     segment and returns their count (``ret``) to the frame below.
+
+    Returns the number of distances evaluated; once it passes
+    ``max_distances`` (when that is >= 0) the construction stops unfinished.
     """
     stack = np.empty((64, 10), np.int64)
     top = -1
     stack, top = _push(stack, top, root, top_level - 1, 0, buf.shape[0], 0)
     ret = 0
+    count = 0
     while top >= 0:
         p = stack[top, 0]
         lev = stack[top, 1]
@@ -175,6 +138,7 @@ def _construct(metric, P, root, top_level, buf, dist, tmp, tmpd, level, parent, 
             end = w
             if uq:
                 nt = 0
+                count += uq
                 for t in range(w, w + uq):
                     x = buf[t]
                     dist[x] = _row_dist(metric, P, p, P, x)
@@ -210,6 +174,9 @@ def _construct(metric, P, root, top_level, buf, dist, tmp, tmpd, level, parent, 
         level[q] = lev
         parent[q] = p
         pdist[q] = dist[q]
+        count += end - lo
+        if 0 <= max_distances < count:
+            return count
         nt = 0
         w = lo
         unew = 0
@@ -242,76 +209,79 @@ def _construct(metric, P, root, top_level, buf, dist, tmp, tmpd, level, parent, 
         stack[top, 6] = u
         stack[top, 8] = w
         stack, top = _push(stack, top, q, lev - 1, w, nq, nt - nq)
-    return ret
+    return count
 
 
-def build(metric, X, order):
-    """Level, parent, parent distance and duplicate owner of every row; nodes root first."""
+
+@njit(cache=True, nogil=True)
+def _subtree_radii(metric, P, parent, pdist, nodes):
+    """Exact subtree radius of every row, from the rows ``nodes`` (each one's ancestors).
+
+    The distance from a node to an ancestor is bounded by the parent
+    distances summed along the path; where that bound (widened by a
+    relative 1e-12 for its rounding) is at most the ancestor's radius so
+    far, the distance cannot raise it and is not evaluated. Visiting the
+    nodes highest level first raises the radii early.
+    """
+    radius = np.zeros(P.shape[0])
+    for v in nodes:
+        bound = 0.0
+        c = v
+        a = parent[v]
+        while a >= 0:
+            bound += pdist[c]
+            if bound * (1.0 + 1e-12) > radius[a]:
+                d = _row_dist(metric, P, v, P, a)
+                if d > radius[a]:
+                    radius[a] = d
+            c = a
+            a = parent[a]
+    return radius
+
+
+def construct_depth_first(metric, X, order, max_distances=-1):
+    """Level, parent, parent distance and duplicate owner of every row of ``X``.
+
+    Parameters
+    ----------
+    metric : KernelMetric
+        The kernel metric of the rows.
+    X : ndarray of shape (n, width)
+        The rows (n >= 1).
+    order : ndarray of shape (n,) int64
+        A permutation of the rows: ``order[0]`` becomes the root, the others
+        are taken as new children in an order derived from it.
+    max_distances : int
+        Stop once this many distances have been evaluated (-1: never).
+
+    Returns
+    -------
+    level, parent, parent_dist, radius, dup_of : ndarrays of shape (n,)
+        For every row: its node's level, the row of its parent (-1 at the
+        root and for duplicates), the distance to that parent, the exact
+        subtree radius (0 for duplicates), and for an exact duplicate of a
+        node the row of that node (-1 for nodes).
+    n_distances : int
+        Distances evaluated; above ``max_distances`` (when that is >= 0)
+        the construction stopped and the other outputs are unfinished.
+    """
     n = X.shape[0]
     P = rows(metric, X)
     root = int(order[0])
     dist = distances_to_point(metric, X, X[root])
     level = np.zeros(n, np.int64)
     parent = np.full(n, -1, np.int64)
-    pdist = np.zeros(n)
+    parent_dist = np.zeros(n)
     dup_of = np.full(n, -1, np.int64)
-    buf = np.ascontiguousarray(order[1:].astype(np.int64))
-    tmp = np.empty(n, np.int64)
-    tmpd = np.empty(n)
+    buf = np.ascontiguousarray(order[1:], dtype=np.int64)
     dmax = float(dist.max())
-    L = ceil_log2(dmax) if dmax > 0 else 0
-    level[root] = L
-    _construct(metric, P, root, L, buf, dist, tmp, tmpd, level, parent, pdist, dup_of)
+    top = ceil_log2(dmax) if dmax > 0 else 0
+    level[root] = top
+    count = _construct(metric, P, root, top, buf, dist, np.empty(n, np.int64), np.empty(n),
+                       level, parent, parent_dist, dup_of, int(max_distances))
+    if 0 <= max_distances < count:
+        return level, parent, parent_dist, np.zeros(n), dup_of, n + count
     nodes = np.flatnonzero(dup_of < 0)
-    # root first
-    nodes = np.concatenate(([root], nodes[nodes != root]))
-    return nodes, level, parent, pdist, dup_of
-
-
-def to_tree(ctx, X, nodes, level, parent, pdist, dup_of):
-    """The frozen tree of :func:`build`'s output (radii computed, duplicates as extra ids)."""
-    from sklearn_covertreex.algo.batch.builder import TreeBuilder
-
-    index = np.full(X.shape[0], -1)
-    index[nodes] = np.arange(nodes.size)
-    b = TreeBuilder(X.shape[1:], nodes.size, X.shape[0])
-    par = np.where(parent[nodes] >= 0, index[np.maximum(parent[nodes], 0)], -1)
-    b._append(X[nodes], level[nodes], par, None, pdist[nodes])
-    b.root = 0
-    update_radii(ctx.kernel_metric, b.points, b.parent, b.radius, np.arange(b.n))
-    b.add_ids(np.arange(nodes.size), nodes)
-    dups = np.flatnonzero(dup_of >= 0)
-    b.add_ids(index[dup_of[dups]], dups)
-    return b.finalize(ctx, None)
-
-
-def main(argv):
-    """Build one preset both ways; check the tree's invariants."""
-    from sklearn_covertreex.api import CoverTree
-    from sklearn_covertreex.cli.workloads import PRESETS, make_data
-    from sklearn_covertreex.core.invariants import check_invariants
-    name = argv[1]
-    scale = float(argv[2]) if len(argv) > 2 else 1.0
-    X, _ = make_data(PRESETS[name].scaled(scale), 0)
-    if "dup" in argv:
-        X = np.vstack([X, X[:1000], X[:10]])
-    order = np.random.default_rng(0).permutation(X.shape[0])
-    probe = CoverTree().fit(X[:50])
-    ctx = probe._ctx(probe._make_params(X.shape[1]))
-    metric = ctx.kernel_metric
-    build(metric, X[:300], order[order < 300])  # compile
-    t0 = time.perf_counter()
-    nodes, level, parent, pdist, dup_of = build(metric, X, order)
-    t1 = time.perf_counter()
-    print(name, X.shape, f"bkl {t1 - t0:.3f} s", "nodes", nodes.size)
-    tree = to_tree(ctx, X, nodes, level, parent, pdist, dup_of)
-    print(f"radii and finalize {time.perf_counter() - t1:.3f} s")
-    check_invariants(tree)
-    print("invariants ok", "levels", np.unique(tree.level).size)
-    t0 = time.perf_counter()
-    CoverTree().fit(X)
-    print(f"CoverTree().fit {time.perf_counter() - t0:.3f} s")
-
-
-if __name__ == "__main__":
-    main(sys.argv)
+    nodes = nodes[np.argsort(-level[nodes], kind="stable")]
+    radius = _subtree_radii(metric, P, parent, parent_dist, nodes)
+    return level, parent, parent_dist, radius, dup_of, n + count

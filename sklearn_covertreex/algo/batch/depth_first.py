@@ -1,0 +1,93 @@
+"""Depth-first construction: a whole tree from an empty builder in one kernel call.
+
+The backend's ``construct_depth_first`` kernel (an optional kernel of
+:mod:`sklearn_covertreex.backends.contract`) places every row: its level,
+parent and parent distance, or the node it duplicates. This module turns
+that into builder nodes: the rows that are nodes become nodes (with the
+kernel's exact subtree radii) and each duplicate becomes an extra id of its
+node. The algorithm and its invariant proof: ``doc/algorithm.md``,
+"Depth-first construction".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from ..view import Context
+from .builder import TreeBuilder
+from .stats import BuildStats
+
+#: Rows of the trial run of :func:`depth_first_pays`.
+TRIAL_ROWS = 4096
+
+#: Most distances per row the trial may evaluate for the depth-first
+#: construction to be chosen. Measured at 4096 rows (2026-12-04): 31 on H3
+#: (2-D), 85 on W1 (3-D), 184 on W3 (4-dim subspace of 16-D), 1057 on W2
+#: (8-D); with 2 threads the depth-first build was faster than the batch
+#: insertion on H3 and W1 and slower on W3 and W2.
+TRIAL_DISTANCES_PER_ROW = 128
+
+
+def depth_first_pays(ctx: Context, X: np.ndarray) -> bool:
+    """Whether the depth-first construction should build the rows ``X`` (``"auto"``).
+
+    The depth-first construction runs on one thread and its cost per row
+    grows with the data's intrinsic dimension; the batch insertion runs on
+    every thread. A trial depth-first build on :data:`TRIAL_ROWS` evenly
+    spaced rows decides: it pays when the trial needs at most
+    :data:`TRIAL_DISTANCES_PER_ROW` distances per row (the trial stops as
+    soon as it needs more). Sets of at most :data:`TRIAL_ROWS` rows are
+    always built depth first. Deterministic: the same rows give the same
+    choice.
+    """
+    n = X.shape[0]
+    if n <= TRIAL_ROWS:
+        return True
+    sample = np.ascontiguousarray(X[:: n // TRIAL_ROWS][:TRIAL_ROWS])
+    budget = TRIAL_DISTANCES_PER_ROW * TRIAL_ROWS
+    *_, n_dist = ctx.backend.construct_depth_first(
+        ctx.kernel_metric, sample, np.arange(TRIAL_ROWS, dtype=np.int64), budget)
+    return n_dist <= budget
+
+
+def choose_construction(ctx: Context, X: np.ndarray) -> str:
+    """``"depth_first"`` where :func:`depth_first_pays` for ``X``, else ``"batch"``."""
+    return "depth_first" if depth_first_pays(ctx, X) else "batch"
+
+
+def build_depth_first(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np.ndarray,
+                      stats: BuildStats, progress: Callable[[int], object] | None = None,
+                      order: np.ndarray | None = None) -> None:
+    """Fill the empty ``builder`` with the rows ``X`` (dataset ``ids``).
+
+    ``order`` (default: as given) is a permutation of the rows: its first
+    row becomes the root. ``progress``, if given, is called once with the
+    number of rows, at the end.
+    """
+    if builder.n:
+        raise ValueError("the depth-first construction builds a tree from an empty builder")
+    if order is None:
+        order = np.arange(X.shape[0])
+    t0 = time.perf_counter()
+    level, parent, parent_dist, radius, dup_of, n_dist = ctx.backend.construct_depth_first(
+        ctx.kernel_metric, X, np.asarray(order, dtype=np.int64))
+    stats.data["distances"] = int(n_dist)
+    t0 = stats.add_time("construct", t0)
+    nodes = np.flatnonzero(dup_of < 0)
+    index = np.full(X.shape[0], -1, dtype=np.int64)
+    index[nodes] = np.arange(nodes.size)
+    node_parent = parent[nodes]
+    node_parent = np.where(node_parent >= 0, index[np.maximum(node_parent, 0)], -1)
+    builder.fill(X[nodes], level[nodes], node_parent, radius[nodes], parent_dist[nodes],
+                 int(index[order[0]]))
+    builder.add_ids(np.arange(nodes.size), ids[nodes])
+    dups = np.flatnonzero(dup_of >= 0)
+    if dups.size:
+        builder.add_ids(index[dup_of[dups]], ids[dups])
+    stats.data["duplicates"] += int(dups.size)
+    stats.add_time("attach", t0)
+    if progress is not None:
+        progress(X.shape[0])
