@@ -148,3 +148,27 @@ def test_depth_first_and_batch_trees_answer_alike(seed):
     db, ib = b.knn(X[:30], 8)
     np.testing.assert_array_equal(da, db)
     np.testing.assert_array_equal(ia, ib)
+
+
+def test_zorder_rows_build_the_same_answers(monkeypatch):
+    """Large coordinate sets are built on Z-ordered rows; ids still name the input rows."""
+    monkeypatch.setattr(depth_first, "LOCALITY_ROWS", 64)
+    X = np.random.default_rng(11).normal(size=(700, 3))
+    X[5] = X[17]  # a duplicate across the permutation
+    tree = CoverTree(DEPTH_FIRST).fit(X)
+    _check_exact(tree, X, k=6)
+    d, i = tree.knn(X[17:18], 2)
+    assert sorted(i[0].tolist()) == [5, 17]
+
+
+def test_zorder_permutation_is_a_permutation():
+    from sklearn_covertreex.algo.order.zorder import zorder_permutation
+
+    rng = np.random.default_rng(12)
+    for X in (rng.normal(size=(1000, 2)), rng.normal(size=(300, 20)), np.zeros((50, 3)),
+              np.ones((1, 2)), np.empty((0, 4))):
+        z = zorder_permutation(X)
+        np.testing.assert_array_equal(np.sort(z), np.arange(X.shape[0]))
+    grid = np.stack(np.meshgrid(np.arange(4.0), np.arange(4.0)), -1).reshape(-1, 2)
+    z = zorder_permutation(grid)
+    assert np.abs(np.diff(grid[z], axis=0)).sum(axis=1).mean() < 2.0  # mostly unit steps

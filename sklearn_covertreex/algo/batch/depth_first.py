@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..order.zorder import zorder_permutation
 from ..view import Context
 from .builder import TreeBuilder
 from .stats import BuildStats
@@ -29,6 +30,13 @@ TRIAL_ROWS = 4096
 #: (8-D); with 2 threads the depth-first build was faster than the batch
 #: insertion on H3 and W1 and slower on W3 and W2.
 TRIAL_DISTANCES_PER_ROW = 128
+
+#: From this many coordinate rows on, the construction works on a copy of
+#: the rows in Z-order (memory locality: the rows a frame compares are then
+#: near each other in memory). On H3 (a million 2-D rows) the kernel took
+#: 1.4-1.7 s on Z-ordered rows against 2.3-2.7 s on the rows as given, for
+#: 0.2 s of sorting; on W1's 100k rows the gain was within the noise.
+LOCALITY_ROWS = 1 << 17
 
 
 def depth_first_pays(ctx: Context, X: np.ndarray) -> bool:
@@ -72,6 +80,13 @@ def build_depth_first(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np
     if order is None:
         order = np.arange(X.shape[0])
     t0 = time.perf_counter()
+    if getattr(ctx.metric, "has_coordinates", False) and X.shape[0] >= LOCALITY_ROWS:
+        z = zorder_permutation(X)
+        X, ids = X[z], ids[z]
+        position = np.empty_like(z)
+        position[z] = np.arange(z.size)
+        order = position[order]  # the same rows in the same order: the same tree
+        t0 = stats.add_time("order", t0)
     level, parent, parent_dist, radius, dup_of, n_dist = ctx.backend.construct_depth_first(
         ctx.kernel_metric, X, np.asarray(order, dtype=np.int64))
     stats.data["distances"] = int(n_dist)

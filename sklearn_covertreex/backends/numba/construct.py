@@ -273,7 +273,7 @@ def construct_depth_first(metric, X, order, max_distances=-1):
     parent = np.full(n, -1, np.int64)
     parent_dist = np.zeros(n)
     dup_of = np.full(n, -1, np.int64)
-    buf = np.ascontiguousarray(order[1:], dtype=np.int64)
+    buf = np.array(order[1:], dtype=np.int64)  # a copy: the kernel permutes it
     dmax = float(dist.max())
     top = ceil_log2(dmax) if dmax > 0 else 0
     level[root] = top
