@@ -69,11 +69,22 @@ class TreeBuilder:
 
     def fill(self, points: np.ndarray, level: np.ndarray, parent: np.ndarray,
              radius: np.ndarray, parent_dist: np.ndarray, root: int) -> None:
-        """Give an empty builder a whole tree's nodes at once (ids are added separately)."""
+        """Give an empty builder a whole tree's nodes at once (ids are added separately).
+
+        The builder takes the arrays over without copying them (int64 and
+        float64 arrays are used as they are): the caller must not use them
+        afterwards.
+        """
         if self.n:
             raise ValueError("fill needs an empty builder")
-        self._append(points, level, parent, radius, parent_dist)
+        self.points = np.asarray(points, dtype=np.float64)
+        self.level = np.asarray(level, dtype=np.int64)
+        self.parent = np.asarray(parent, dtype=np.int64)
+        self.radius = np.asarray(radius, dtype=np.float64)
+        self.parent_dist = np.asarray(parent_dist, dtype=np.float64)
+        self.n = self.points.shape[0]
         self.root = int(root)
+        self._view = None
 
     def add_root(self, point: np.ndarray, level: int, ident: int) -> None:
         """Start an empty tree with one root."""

@@ -79,30 +79,38 @@ def build_depth_first(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np
         raise ValueError("the depth-first construction builds a tree from an empty builder")
     if order is None:
         order = np.arange(X.shape[0])
+    n = X.shape[0]
     t0 = time.perf_counter()
-    if getattr(ctx.metric, "has_coordinates", False) and X.shape[0] >= LOCALITY_ROWS:
+    private = False  # whether X is this function's own copy
+    if getattr(ctx.metric, "has_coordinates", False) and n >= LOCALITY_ROWS:
         z = zorder_permutation(X)
         X, ids = X[z], ids[z]
         position = np.empty_like(z)
-        position[z] = np.arange(z.size)
+        position[z] = np.arange(n)
         order = position[order]  # the same rows in the same order: the same tree
+        del z, position
+        private = True
         t0 = stats.add_time("order", t0)
     level, parent, parent_dist, radius, dup_of, n_dist = ctx.backend.construct_depth_first(
         ctx.kernel_metric, X, np.asarray(order, dtype=np.int64))
     stats.data["distances"] = int(n_dist)
     t0 = stats.add_time("construct", t0)
+    root = int(order[0])
     nodes = np.flatnonzero(dup_of < 0)
-    index = np.full(X.shape[0], -1, dtype=np.int64)
-    index[nodes] = np.arange(nodes.size)
-    node_parent = parent[nodes]
-    node_parent = np.where(node_parent >= 0, index[np.maximum(node_parent, 0)], -1)
-    builder.fill(X[nodes], level[nodes], node_parent, radius[nodes], parent_dist[nodes],
-                 int(index[order[0]]))
-    builder.add_ids(np.arange(nodes.size), ids[nodes])
-    dups = np.flatnonzero(dup_of >= 0)
-    if dups.size:
+    if nodes.size == n:  # no duplicates: the kernel's arrays are the nodes' (no copies)
+        builder.fill(X if private else X.copy(), level, parent, radius, parent_dist, root)
+        builder.add_ids(nodes, ids)
+    else:
+        index = np.full(n, -1, dtype=np.int64)
+        index[nodes] = np.arange(nodes.size)
+        parent = parent[nodes]
+        parent = np.where(parent >= 0, index[np.maximum(parent, 0)], -1)
+        builder.fill(X[nodes], level[nodes], parent, radius[nodes], parent_dist[nodes],
+                     int(index[root]))
+        builder.add_ids(np.arange(nodes.size), ids[nodes])
+        dups = np.flatnonzero(dup_of >= 0)
         builder.add_ids(index[dup_of[dups]], ids[dups])
-    stats.data["duplicates"] += int(dups.size)
+        stats.data["duplicates"] += int(dups.size)
     stats.add_time("attach", t0)
     if progress is not None:
         progress(X.shape[0])

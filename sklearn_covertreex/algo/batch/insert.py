@@ -176,7 +176,8 @@ def insert_points(ctx: Context, tree: TreeArrays, X: np.ndarray,
     if tree.n_nodes:
         builder = TreeBuilder.from_tree(tree, m)
     else:
-        builder = TreeBuilder(X.shape[1:], m, tree.n_ids_total)
+        # a construction that does not extend a tree fills the builder at once
+        builder = TreeBuilder(X.shape[1:], m if construction.extends else 0, tree.n_ids_total)
     builder.n_ids_total = n_ids_total
     if m:
         with ctx.backend.threads(ctx.n_threads):
