@@ -24,7 +24,10 @@ def point_sets(draw):
         idx = draw(arrays(np.int64, (n,), elements=st.integers(0, base.shape[0] - 1)))
         X = base[idx]
     else:
-        X = draw(arrays(np.float64, (n, d), elements=st.floats(-100, 100, allow_nan=False)))
+        # no subnormal rows: beside queries near 1 they cannot be shifted exactly,
+        # which is a documented ValueError (doc/metrics.md; test_scale.py)
+        X = draw(arrays(np.float64, (n, d), elements=st.floats(-100, 100, allow_nan=False,
+                                                                allow_subnormal=False)))
         if kind == "scaled":
             X = X * draw(st.sampled_from([1e-9, 1e-5, 1e5, 1e9]))
     return X

@@ -177,6 +177,13 @@ def test_queries_far_beyond_the_fitted_rows():
     assert_knn(brute(X0 * 1e-300, Q0, "euclidean", own_exponent(Q0)), d, i)
 
 
+def test_subnormal_rows_beside_normal_queries_raise_a_clear_error():
+    """Searching at the query's scale would make the subnormal rows lose bits."""
+    tree = CoverTree().fit(np.array([[3.44598248e-311]]))
+    with pytest.raises(ValueError, match="too large beside the fitted rows"):
+        tree.knn(np.array([[0.5]]), 1)
+
+
 def test_a_large_query_does_not_shift_the_others():
     """Queries at the fitted rows' scale keep exact distances beside one far larger."""
     X = np.array([[2.73296859e-278], [0.0], [5e-278]])

@@ -37,6 +37,11 @@ def _swap_blocks(buf, a, b, c):
             buf[b + t] = s
 
 
+#: Relative slack of the triangle-inequality skip: a gap of distances to the
+#: parent above ``(1 + GAP_RTOL)`` times the cover radius proves the true
+#: distance, and the computed one, are above the cover radius.
+GAP_RTOL = 1e-12
+
 #: Phases of a frame of :func:`_construct`.
 _ENTER, _AFTER_SKIP, _AFTER_SELF, _AFTER_CHILD = 0, 1, 2, 3
 
@@ -174,15 +179,22 @@ def _construct(metric, P, root, top_level, buf, dist, tmp, tmpd, level, parent, 
         level[q] = lev
         parent[q] = p
         pdist[q] = dist[q]
-        count += end - lo
         if 0 <= max_distances < count:
             return count
         nt = 0
         w = lo
         unew = 0
+        dq = dist[q]
+        reach = cov * (1.0 + GAP_RTOL)
         for t in range(lo, end):
             x = buf[t]
-            d = _row_dist(metric, P, q, P, x)
+            # |d(x, p) - d(q, p)| <= d(x, q): a point whose gap exceeds cov (with
+            # room for rounding) is not within cov of q; skip its distance
+            if abs(dist[x] - dq) > reach:
+                d = np.inf
+            else:
+                d = _row_dist(metric, P, q, P, x)
+                count += 1
             if d <= cov:
                 tmp[nt] = x
                 tmpd[nt] = d
