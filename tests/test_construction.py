@@ -172,3 +172,16 @@ def test_zorder_permutation_is_a_permutation():
     grid = np.stack(np.meshgrid(np.arange(4.0), np.arange(4.0)), -1).reshape(-1, 2)
     z = zorder_permutation(grid)
     assert np.abs(np.diff(grid[z], axis=0)).sum(axis=1).mean() < 2.0  # mostly unit steps
+
+
+@pytest.mark.parametrize("construction", ["depth_first", "batch"])
+def test_finished_trees_have_the_children_csr_of_their_parents(construction):
+    """finalize derives the CSR from the breadth-first numbering; child_csr agrees."""
+    from sklearn_covertreex.algo.view import child_csr
+
+    X = np.round(np.random.default_rng(13).normal(size=(2000, 2)), 1)  # ties, duplicates
+    a = CoverTree(Runtime(construction=construction)).fit(X).arrays
+    ptr, children = child_csr(a.parent, a.level)
+    np.testing.assert_array_equal(ptr, a.child_ptr)
+    np.testing.assert_array_equal(children, a.children)
+    assert a.root == 0

@@ -161,14 +161,14 @@ class TreeBuilder:
         new_index[order] = np.arange(n)
         moved = {}
         for name in ("points", "level", "radius", "parent_dist", "parent"):
-            moved[name] = getattr(self, name)[:n][order]
+            moved[name] = np.take(getattr(self, name)[:n], order, axis=0)  # take: fast rows
             setattr(self, name, None)
         del order
         parent = moved["parent"]
         nonroot = parent >= 0
         parent[nonroot] = new_index[parent[nonroot]]
         del nonroot
-        child_ptr, children = child_csr(parent, moved["level"])
+        child_ptr, children = _bfs_children(parent)
         id_nodes = new_index[np.concatenate(self._id_nodes)] if self._id_nodes else \
             np.empty(0, np.int64)
         self._id_nodes = []
@@ -177,12 +177,15 @@ class TreeBuilder:
         id_values = np.concatenate(self._id_values) if self._id_values else \
             np.empty(0, np.int64)
         self._id_values = []
-        id_order = np.lexsort((id_values, id_nodes))
-        ids = id_values[id_order]
-        del id_values, id_order
+        counts = np.bincount(id_nodes, minlength=n)
+        if id_nodes.size == n and np.all(counts == 1):  # one id per node: no sort needed
+            ids = np.empty(n, dtype=np.int64)
+            ids[id_nodes] = id_values
+        else:
+            ids = id_values[np.lexsort((id_values, id_nodes))]
+        del id_values, id_nodes
         id_ptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(id_nodes, minlength=n), out=id_ptr[1:])
-        del id_nodes
+        np.cumsum(counts, out=id_ptr[1:])
         self.n, self.root, self._view = 0, -1, None
         return TreeArrays(
             points=moved["points"], level=moved["level"], parent=parent,
@@ -191,6 +194,21 @@ class TreeBuilder:
             root=root, n_ids_total=int(self.n_ids_total),
             metric=ctx.metric.name, metric_params=ctx.params, diagnostics=diagnostics,
         )
+
+
+def _bfs_children(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The children CSR of nodes numbered in :func:`bfs_order` (root 0).
+
+    Breadth-first numbering lists each node's children consecutively, in
+    their CSR order (level descending), and the parents in increasing
+    order, so :func:`~sklearn_covertreex.algo.view.child_csr` of such a
+    tree is every non-root node in index order: no sort needed.
+    """
+    n = parent.shape[0]
+    children = np.arange(1, n, dtype=np.int64)
+    child_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(parent[1:], minlength=n), out=child_ptr[1:])
+    return child_ptr, children
 
 
 def bfs_order(child_ptr: np.ndarray, children: np.ndarray, root: int) -> np.ndarray:
