@@ -186,7 +186,8 @@ def _construct(metric, P, root, top_level, buf, dist, tmp, tmpd, level, parent, 
         unew = 0
         dq = dist[q]
         reach = cov * (1.0 + GAP_RTOL)
-        for t in range(lo, end):
+        nq = 0
+        for t in range(lo, end):  # branch-free partition: q's points to tmp, the rest kept
             x = buf[t]
             # |d(x, p) - d(q, p)| <= d(x, q): a point whose gap exceeds cov (with
             # room for rounding) is not within cov of q; skip its distance
@@ -195,28 +196,27 @@ def _construct(metric, P, root, top_level, buf, dist, tmp, tmpd, level, parent, 
             else:
                 d = _row_dist(metric, P, q, P, x)
                 count += 1
-            if d <= cov:
-                tmp[nt] = x
-                tmpd[nt] = d
-                nt += 1
-            else:
-                buf[w] = x
-                w += 1
+            took = d <= cov
+            tmp[nt] = x
+            tmpd[nt] = d
+            buf[w] = x
+            nt += took
+            w += 1 - took
+            nq += d <= sep
             if t == lo + u - 1:
                 unew = w - lo
         u = unew
         a = w
+        b = w + nq
         for t in range(nt):  # q's near set, then its far set
-            if tmpd[t] <= sep:
-                buf[a] = tmp[t]
-                dist[tmp[t]] = tmpd[t]
-                a += 1
-        nq = a - w
-        for t in range(nt):
-            if tmpd[t] > sep:
-                buf[a] = tmp[t]
-                dist[tmp[t]] = tmpd[t]
-                a += 1
+            x = tmp[t]
+            d = tmpd[t]
+            dist[x] = d
+            near = d <= sep
+            pos = a if near else b
+            buf[pos] = x
+            a += near
+            b += 1 - near
         stack[top, 5] = _AFTER_CHILD
         stack[top, 6] = u
         stack[top, 8] = w
