@@ -36,8 +36,9 @@ TRIAL_DISTANCES_PER_ROW = 100
 #: the rows in Z-order (memory locality: the rows a frame compares are then
 #: near each other in memory). On H3 (a million 2-D rows) the kernel took
 #: 1.4-1.7 s on Z-ordered rows against 2.3-2.7 s on the rows as given, for
-#: 0.2 s of sorting; on W1's 100k rows the gain was within the noise.
-LOCALITY_ROWS = 1 << 17
+#: 0.2 s of sorting; W1's fit (100k rows) took 0.37-0.40 s with it against
+#: 0.44-0.54 s without (interleaved runs, 2026-12-04).
+LOCALITY_ROWS = 1 << 15
 
 
 def depth_first_pays(ctx: Context, X: np.ndarray) -> bool:
