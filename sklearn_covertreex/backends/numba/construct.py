@@ -142,30 +142,22 @@ def _construct(metric, P, root, top_level, buf, dist, tmp, tmpd, level, parent, 
             uq = ret
             end = w
             if uq:
-                nt = 0
+                # [candidates | far | returned]: the returned points within cov of
+                # p first, then that block and the far set swap places (moves:
+                # the smaller of the two), so the candidates grow in place
                 count += uq
+                a = w
                 for t in range(w, w + uq):
                     x = buf[t]
-                    dist[x] = _row_dist(metric, P, p, P, x)
-                    tmp[nt] = x
-                    nt += 1
-                nfar = w - (lo + u)
-                for t in range(nfar):
-                    tmp[nt + t] = buf[lo + u + t]
-                a = lo + u
-                for t in range(nt):
-                    if dist[tmp[t]] <= cov:
-                        buf[a] = tmp[t]
+                    d = _row_dist(metric, P, p, P, x)
+                    dist[x] = d
+                    if d <= cov:
+                        buf[t] = buf[a]
+                        buf[a] = x
                         a += 1
-                u = a - lo
-                for t in range(nt, nt + nfar):
-                    buf[a] = tmp[t]
-                    a += 1
-                for t in range(nt):
-                    if dist[tmp[t]] > cov:
-                        buf[a] = tmp[t]
-                        a += 1
-                end = a
+                _swap_blocks(buf, lo + u, w, a)
+                u += a - w
+                end = w + uq
         if u == 0:
             ret = end - lo
             top -= 1
