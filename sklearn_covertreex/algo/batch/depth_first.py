@@ -33,11 +33,14 @@ TRIAL_ROWS = 4096
 TRIAL_DISTANCES_PER_ROW = 100
 
 #: From this many coordinate rows on, the construction works on a copy of
-#: the rows in Z-order (memory locality: the rows a frame compares are then
-#: near each other in memory). On H3 (a million 2-D rows) the kernel took
-#: 1.4-1.7 s on Z-ordered rows against 2.3-2.7 s on the rows as given, for
-#: 0.2 s of sorting; W1's fit (100k rows) took 0.37-0.40 s with it against
-#: 0.44-0.54 s without (interleaved runs, 2026-12-04).
+#: the rows in Z-order and takes them in that order (the batch order's first
+#: row stays the root): the rows a frame compares are then near each other
+#: in memory and its segments stay nearly sorted. On H3 (a million 2-D rows)
+#: the kernel took 1.4-1.7 s on the rows as given (random order), 1.1-1.4 s
+#: on Z-ordered rows taken in random order and 0.87-0.93 s on Z-ordered
+#: rows in Z-order, with the same number of distances, for 0.15 s of
+#: sorting; W1's fit (100k rows) took 0.37-0.40 s on Z-ordered rows against
+#: 0.44-0.54 s without (2026-12-04).
 LOCALITY_ROWS = 1 << 15
 
 
@@ -74,7 +77,8 @@ def build_depth_first(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np
     """Fill the empty ``builder`` with the rows ``X`` (dataset ``ids``).
 
     ``order`` (default: as given) is a permutation of the rows: its first
-    row becomes the root. ``progress``, if given, is called once with the
+    row becomes the root, the others are taken in that order (coordinate
+    rows from :data:`LOCALITY_ROWS` on: in Z-order). ``progress``, if given, is called once with the
     number of rows, at the end.
     """
     if builder.n:
@@ -87,10 +91,10 @@ def build_depth_first(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np
     if getattr(ctx.metric, "has_coordinates", False) and n >= LOCALITY_ROWS:
         z = zorder_permutation(X)
         X, ids = np.take(X, z, axis=0), ids[z]  # take: 5x faster than X[z] for rows
-        position = np.empty_like(z)
-        position[z] = np.arange(n)
-        order = position[order]  # the same rows in the same order: the same tree
-        del z, position
+        root = int(np.flatnonzero(z == order[0])[0])
+        del z
+        order = np.arange(n)  # the Z-order itself, the batch order's first row as root
+        order[[0, root]] = order[[root, 0]]
         private = True
         t0 = stats.add_time("order", t0)
     level, parent, parent_dist, radius, dup_of, n_dist = ctx.backend.construct_depth_first(
