@@ -89,8 +89,8 @@ SHARED_PARAMS: dict[str, Param] = {
         construction of Beygelzimer, Kakade and Langford); "batch":
         parallel prefix-doubling insertion batches. "auto" builds a trial
         tree on 4096 rows and takes "depth_first" when it needed few
-        distances per point (low intrinsic dimension: 1.8-2x faster on the
-        2-D and 3-D benchmarks), else "batch" (faster from about 4
+        distances per point (low intrinsic dimension: about 3x faster on
+        the 2-D and 3-D benchmarks), else "batch" (faster from about 4
         intrinsic dimensions, and under the residual metric); backends
         without the depth-first kernel (numpy, jax) always use "batch".
         ``partial_fit`` rebuilds with it when it adds at least as many

@@ -28,7 +28,7 @@ TRIAL_ROWS = 4096
 #: construction to be chosen. Measured at 4096 rows (2026-12-04): 26 on H3
 #: (2-D), 68 on W1 (3-D), 145 on W3 (4-dim subspace of 16-D), 892 on W2
 #: (8-D); with 2 threads the depth-first build was faster than the batch
-#: insertion on H3 and W1 (2.1-2.5 s against 4.3 s, 0.35-0.39 s against
+#: insertion on H3 and W1 (1.3-1.4 s against 4.3 s, 0.22-0.23 s against
 #: 0.70 s) and slower on W3 (3.3 s against 2.7 s) and W2.
 TRIAL_DISTANCES_PER_ROW = 100
 
