@@ -78,8 +78,8 @@ def build_depth_first(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np
 
     ``order`` (default: as given) is a permutation of the rows: its first
     row becomes the root, the others are taken in that order (coordinate
-    rows from :data:`LOCALITY_ROWS` on: in Z-order). ``progress``, if given, is called once with the
-    number of rows, at the end.
+    rows from :data:`LOCALITY_ROWS` on: in Z-order). ``progress``, if
+    given, is called once with the number of rows, at the end.
     """
     if builder.n:
         raise ValueError("the depth-first construction builds a tree from an empty builder")
