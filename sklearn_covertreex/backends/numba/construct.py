@@ -283,6 +283,7 @@ def construct_depth_first(metric, X, order, max_distances=-1):
     level[root] = top
     count = _construct(metric, P, root, top, buf, dist, np.empty(n, np.int64), np.empty(n),
                        level, parent, parent_dist, dup_of, int(max_distances))
+    del buf, dist  # before the radii's own arrays
     if 0 <= max_distances < count:
         return level, parent, parent_dist, np.zeros(n), dup_of, n + count
     nodes = np.flatnonzero(dup_of < 0)
