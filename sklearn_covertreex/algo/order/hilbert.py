@@ -81,6 +81,26 @@ def bit_reversed_positions(n: int) -> np.ndarray:
     return np.argsort(rev, kind="stable").astype(np.int64)
 
 
+def widest_columns(X: np.ndarray, most: int) -> np.ndarray:
+    """The indices of the (at most ``most``) columns of ``X`` of widest spread."""
+    spread = np.array([np.ptp(X[:, j]) for j in range(X.shape[1])])  # columns: fast
+    return np.argsort(-spread, kind="stable")[: min(most, X.shape[1])]
+
+
+def grid_cells(X: np.ndarray, dims: np.ndarray, bits: int) -> np.ndarray:
+    """Integer cells (float64, shape (n, len(dims))) of the columns ``dims`` on a
+    grid of ``2**bits`` cells per column spanning each column's range."""
+    cells = np.empty((X.shape[0], dims.size))
+    top = (1 << bits) - 1
+    for j, dim in enumerate(dims):
+        col = X[:, dim]
+        lo = col.min()
+        spread = col.max() - lo
+        unit = (col - lo) / (spread if spread > 0 else 1.0)
+        cells[:, j] = np.minimum(np.floor(unit * (1 << bits)), top)
+    return cells
+
+
 def hilbert_permutation(X: np.ndarray) -> np.ndarray:
     """The permutation of :func:`hilbert_order`, for any rows (no metric check).
 
@@ -90,12 +110,8 @@ def hilbert_permutation(X: np.ndarray) -> np.ndarray:
     n, d = X.shape
     if n < 2:
         return np.arange(n, dtype=np.int64)
-    lo = X.min(axis=0)
-    spread = X.max(axis=0) - lo
-    dims = np.argsort(-spread, kind="stable")[: min(MAX_HILBERT_DIMS, d)]
+    dims = widest_columns(X, MAX_HILBERT_DIMS)
     bits = max(1, min(16, 63 // dims.size))
-    scale = np.where(spread[dims] > 0, spread[dims], 1.0)
-    unit = (X[:, dims] - lo[dims]) / scale
-    cells = np.minimum(np.floor(unit * (1 << bits)), (1 << bits) - 1)
+    cells = grid_cells(X, dims, bits)
     keys = _hilbert_keys(cells, bits)
     return np.argsort(keys, kind="stable").astype(np.int64)

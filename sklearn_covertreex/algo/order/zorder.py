@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .hilbert import grid_cells, widest_columns
+
 #: Most coordinates interleaved (those of widest spread).
 MAX_ZORDER_DIMS = 8
 
@@ -23,18 +25,12 @@ def zorder_permutation(X: np.ndarray) -> np.ndarray:
     n, d = X.shape
     if n < 2 or d == 0:
         return np.arange(n, dtype=np.int64)
-    # column by column: 25x faster than X.min(axis=0) on a million 2-D rows
-    lo = np.array([X[:, j].min() for j in range(d)])
-    spread = np.array([X[:, j].max() for j in range(d)]) - lo
-    dims = np.argsort(-spread, kind="stable")[: min(MAX_ZORDER_DIMS, d)]
+    dims = widest_columns(X, MAX_ZORDER_DIMS)
     k = dims.size
     bits = max(1, min(16, 63 // k, -(-(n.bit_length() - 2) // k)))
-    scale = np.where(spread[dims] > 0, spread[dims], 1.0)
-    top = (1 << bits) - 1
+    cells = grid_cells(X, dims, bits).astype(np.uint64)
     keys = np.zeros(n, dtype=np.uint64)
-    for j, dim in enumerate(dims):
-        cell = np.minimum(np.floor((X[:, dim] - lo[dim]) / scale[j] * (1 << bits)), top)
-        cell = cell.astype(np.uint64)
+    for j in range(k):
         for b in range(bits):
-            keys |= ((cell >> np.uint64(b)) & np.uint64(1)) << np.uint64(b * k + j)
+            keys |= ((cells[:, j] >> np.uint64(b)) & np.uint64(1)) << np.uint64(b * k + j)
     return np.argsort(keys).astype(np.int64)
