@@ -49,7 +49,6 @@ PREFIX_SCHEDULES: Registry[Callable] = Registry("prefix_schedule")
 PREFIX_SCHEDULES.register("doubling", doubling_schedule)
 
 
-
 @dataclass(frozen=True)
 class Construction:
     """How a tree's rows are placed.

@@ -68,16 +68,18 @@ def _construct(metric, P, root, top_level, buf, dist, tmp, tmpd, level, parent, 
                max_distances):
     """Place every row of ``buf`` under ``root`` (a loop over an explicit stack of frames).
 
-    A frame ``(p, lev, lo, nn, nf, phase, u, end, w, nt)`` chooses ``p``'s
+    A frame ``(p, lev, lo, nn, nf, phase, u, w)`` chooses ``p``'s
     children at levels <= ``lev``: ``buf[lo:lo+nn]`` is its near set (``dist``
     <= 2^(lev+1), the distance to ``p``), the next ``nf`` its far set (up to
-    2^(lev+2)). A finished frame leaves its unused far points first in its
-    segment and returns their count (``ret``) to the frame below.
+    2^(lev+2)); while a child runs, ``u`` counts the candidates left and
+    ``w`` is where the child's segment starts. A finished frame leaves its
+    unused far points first in its segment and returns their count
+    (``ret``) to the frame below.
 
     Returns the number of distances evaluated; once it passes
     ``max_distances`` (when that is >= 0) the construction stops unfinished.
     """
-    stack = np.empty((64, 10), np.int64)
+    stack = np.empty((64, 8), np.int64)
     top = -1
     stack, top = _push(stack, top, root, top_level - 1, 0, buf.shape[0], 0)
     ret = 0
@@ -138,7 +140,7 @@ def _construct(metric, P, root, top_level, buf, dist, tmp, tmpd, level, parent, 
             end = lo + u + nf
         else:  # _AFTER_CHILD: the points q left come back to p's candidates or far set
             u = stack[top, 6]
-            w = stack[top, 8]
+            w = stack[top, 7]
             uq = ret
             end = w
             if uq:
@@ -211,7 +213,7 @@ def _construct(metric, P, root, top_level, buf, dist, tmp, tmpd, level, parent, 
             b += 1 - near
         stack[top, 5] = _AFTER_CHILD
         stack[top, 6] = u
-        stack[top, 8] = w
+        stack[top, 7] = w
         stack, top = _push(stack, top, q, lev - 1, w, nq, nt - nq)
     return count
 
