@@ -312,3 +312,27 @@ def test_numba_grid_conflicts_reusing_a_coarser_table(embedding, seed, monkeypat
     assert _pair_set(*got) == _pair_set(*get_backend("numba").conflict_dense(m, X, lev))
     assert len(_pair_set(*got)) > 0
     assert sum(rows) < X.shape[0] * 4  # the tail's levels did not rebuild the whole table
+
+
+@pytest.mark.parametrize("name", ["numpy", "numba"])
+def test_seeded_knn_is_exact_on_repeated_and_duplicate_queries(name):
+    """Each query is seeded with the previous query's neighbours: answers stay exact.
+
+    Duplicated rows put several ids on one node (a seed node holding some
+    of the previous neighbours and not others), repeated queries seed with
+    the exact answer, far-apart queries with a poor one, and k = n seeds
+    every node.
+    """
+    from conftest import assert_knn_exact
+
+    rng = np.random.default_rng(7)
+    base = np.round(rng.normal(size=(60, 2)), 1)
+    X = np.concatenate([base, base[:25], base[:5]])  # nodes with 1, 2 and 3 ids
+    tree = CoverTree().fit(X)
+    args = _tree_args(tree)
+    backend = get_backend(name)
+    Q = np.concatenate([X[:10], X[:10], X[::-1][:10] * 50.0, rng.normal(size=(10, 2))])
+    for k in (1, 3, 8, X.shape[0]):
+        d, i, evals, _ = backend.knn(*args, Q, k)
+        assert_knn_exact(tree.fitted_rows()[1], Q, k, d, i, tree.fitted_rows()[0])
+        assert np.all(evals >= 1)

@@ -83,6 +83,17 @@ def _less(d1, i1, d2, i2):
 @njit(cache=True)
 def _heap_push(hd, hi, size, k, d, idx):
     """Max-heap on (distance, id) of capacity k; returns the new size."""
+    return _heap_push_carry(hd, hi, hi, size, k, d, idx, idx)
+
+
+@njit(cache=True)
+def _heap_push_carry(hd, hi, hc, size, k, d, idx, carried):
+    """:func:`_heap_push` whose entries each carry a value in ``hc`` (moved with them).
+
+    The k-NN search carries each id's node, so the nodes of a finished
+    query's neighbours are at hand to seed the next query. Passing ``hi``
+    as ``hc`` (and ``idx`` as ``carried``) is the plain heap.
+    """
     if size < k:
         pos = size
         size += 1
@@ -91,21 +102,23 @@ def _heap_push(hd, hi, size, k, d, idx):
             if _less(hd[up], hi[up], d, idx):
                 hd[pos] = hd[up]
                 hi[pos] = hi[up]
+                hc[pos] = hc[up]
                 pos = up
             else:
                 break
         hd[pos] = d
         hi[pos] = idx
+        hc[pos] = carried
         return size
     if not _less(d, idx, hd[0], hi[0]):
         return size
-    _sift_down(hd, hi, d, idx, k)
+    _sift_carry(hd, hi, hc, 0, d, idx, carried, k)
     return size
 
 
 @njit(cache=True, inline="always")
-def _sift_from(hd, hi, pos, d, idx, end):
-    """Put (d, idx) at ``pos`` of the max-heap hd[:end], hi[:end] and sift it down."""
+def _sift_carry(hd, hi, hc, pos, d, idx, carried, end):
+    """Put (d, idx), carrying ``carried``, at ``pos`` of the max-heap hd[:end] and sift it down."""
     while True:
         left = 2 * pos + 1
         if left >= end:
@@ -117,11 +130,19 @@ def _sift_from(hd, hi, pos, d, idx, end):
         if _less(d, idx, hd[big], hi[big]):
             hd[pos] = hd[big]
             hi[pos] = hi[big]
+            hc[pos] = hc[big]
             pos = big
         else:
             break
     hd[pos] = d
     hi[pos] = idx
+    hc[pos] = carried
+
+
+@njit(cache=True, inline="always")
+def _sift_from(hd, hi, pos, d, idx, end):
+    """Put (d, idx) at ``pos`` of the max-heap hd[:end], hi[:end] and sift it down."""
+    _sift_carry(hd, hi, hi, pos, d, idx, idx, end)
 
 
 @njit(cache=True, inline="always")

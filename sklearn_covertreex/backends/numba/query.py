@@ -18,7 +18,7 @@ from .heaps import (
     _fpop,
     _fpush,
     _grow,
-    _heap_push,
+    _heap_push_carry,
     _heap_sort,
     _sort_pairs,
 )
@@ -27,30 +27,66 @@ from .heaps import (
 QUERY_GRAIN = 32
 
 
+@njit(cache=True, inline="always")
+def _among(nodes, count, v):
+    """Whether node ``v`` is one of ``nodes[:count]``."""
+    for s in range(count):
+        if nodes[s] == v:
+            return True
+    return False
+
+
 @njit(cache=True, nogil=True)
 def _knn_range(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, k,
                out_d, out_i, evals, pruned, lo, hi):
     """Best-first k-NN of the queries ``Q[lo:hi]`` into the rows ``lo:hi`` of the outputs.
 
     Each output row is a max-heap (distance, id) during its search, sorted at
-    the end. ``evals`` counts distance evaluations, ``pruned`` the nodes whose
-    subtree is discarded unexpanded (skipped by the parent-distance bound,
-    not queued, or left queued when the search stops). The per-query search
-    is written inside the loop: numba optimises a callee again in its caller,
-    and a helper cost about a second of a cold start.
+    the end. Every query after the first of the range is **seeded** with the
+    nodes of the previous query's neighbours: their distances fill the heap
+    before the search starts, so its k-th distance bounds the search from the
+    first node on (queries arrive in a locality order, so the previous
+    query's neighbours are usually near). A seeded node is not pushed again
+    when the search reaches it. The answer is the same with or without
+    seeds: seeds are candidates like any other, and a bound from k real
+    candidates never prunes a node that holds a true neighbour.
+
+    ``evals`` counts distance evaluations (seeds included), ``pruned`` the
+    nodes whose subtree is discarded unexpanded (skipped by the
+    parent-distance bound, not queued, or left queued when the search
+    stops). The per-query search is written inside the loop: numba optimises
+    a callee again in its caller, and a helper cost about a second of a cold
+    start.
     """
     fk = np.empty(FRONTIER_START, np.float64)
     fn = np.empty(FRONTIER_START, np.int64)
     fd = np.empty(FRONTIER_START, np.float64)
+    heap_nodes = np.empty(k, np.int64)  # the node of each heap entry
+    seeds = np.empty(k, np.int64)
+    n_prev = 0  # entries of heap_nodes from the previous query
     for i in range(lo, hi):
         q = Q[i]
         hd = out_d[i]
         hx = out_i[i]
         size = np.int64(0)  # not a literal 0: _heap_sort would compile for Literal[int](0) too
+        n_dist = 0
+        n_seeds = 0
+        for s in range(n_prev):  # heap_nodes: the previous query's neighbours
+            v = heap_nodes[s]
+            if not _among(seeds, n_seeds, v):  # a node may hold several of them
+                seeds[n_seeds] = v
+                n_seeds += 1
+        for s in range(n_seeds):  # heap_nodes is rewritten from here on
+            v = seeds[s]
+            dv = _dist(metric, q, points, v)
+            n_dist += 1
+            for t in range(id_ptr[v], id_ptr[v + 1]):
+                size = _heap_push_carry(hd, hx, heap_nodes, size, k, dv, ids[t], v)
         d0 = _dist(metric, q, points, root)
-        for t in range(id_ptr[root], id_ptr[root + 1]):
-            size = _heap_push(hd, hx, size, k, d0, ids[t])
-        n_dist = 1
+        n_dist += 1
+        if not _among(seeds, n_seeds, root):
+            for t in range(id_ptr[root], id_ptr[root + 1]):
+                size = _heap_push_carry(hd, hx, heap_nodes, size, k, d0, ids[t], root)
         n_pruned = 0
         fs = 0
         if radius[root] > 0.0:
@@ -75,16 +111,17 @@ def _knn_range(metric, points, radius, parent_dist, child_ptr, children, id_ptr,
                         continue
                 d = _dist(metric, q, points, c)
                 n_dist += 1
-                if size < k or d <= hd[0]:
+                if (size < k or d <= hd[0]) and not _among(seeds, n_seeds, c):
                     for u in range(id_ptr[c], id_ptr[c + 1]):
-                        size = _heap_push(hd, hx, size, k, d, ids[u])
+                        size = _heap_push_carry(hd, hx, heap_nodes, size, k, d, ids[u], c)
                 if rc > 0.0:
                     kth = hd[0] if size == k else np.inf
                     if d - rc <= kth + PRUNE_RTOL * (d + rc):
                         fs = _fpush(fk, fn, fd, fs, d - rc, c, d)
                     else:
                         n_pruned += 1
-        _heap_sort(hd, hx, size)
+        _heap_sort(hd, hx, size)  # heap_nodes keeps the same set of nodes, unsorted
+        n_prev = size
         evals[i] = n_dist
         pruned[i] = n_pruned
 

@@ -63,20 +63,22 @@ class _Frontier:
 
 
 class _KBest:
-    """The k smallest (distance, id) pairs seen so far, ascending."""
+    """The k smallest (distance, id) pairs seen so far, ascending, with each id's node."""
 
     def __init__(self, k: int) -> None:
         self.k = k
         self.d = np.empty(0, np.float64)
         self.i = np.empty(0, np.int64)
+        self.nodes = np.empty(0, np.int64)
 
     def kth(self) -> float:
         """The current k-th distance, inf while fewer than k ids were seen."""
         return float(self.d[-1]) if self.d.shape[0] == self.k else math.inf
 
-    def add(self, d: float, ids: np.ndarray) -> None:
-        """Offer ``ids``, all at distance ``d``."""
+    def add(self, d: float, ids: np.ndarray, node: int) -> None:
+        """Offer ``ids``, all of ``node``, at distance ``d``."""
         d_all = np.concatenate([self.d, np.full(ids.shape[0], d)])
         i_all = np.concatenate([self.i, ids.astype(np.int64)])
+        n_all = np.concatenate([self.nodes, np.full(ids.shape[0], node, np.int64)])
         order = np.lexsort((i_all, d_all))[: self.k]
-        self.d, self.i = d_all[order], i_all[order]
+        self.d, self.i, self.nodes = d_all[order], i_all[order], n_all[order]

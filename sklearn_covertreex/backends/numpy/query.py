@@ -18,9 +18,13 @@ from .distance import _diff_dists, _dist, check_width
 from .heaps import _Frontier, _KBest
 
 
-def _knn_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, q, k):
+def _knn_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, q, k,
+             seeds):
     """Best-first k-NN of one query: (k-best pairs, distance evaluations, pruned nodes).
 
+    The nodes ``seeds`` (distinct; the previous query's neighbours) are
+    evaluated first and their ids offered, so the search starts with their
+    k-th distance as its bound; the search offers no seed's ids again.
     Subtrees are expanded in increasing order of the lower bound
     ``d(q, p) - radius(p)`` and the search stops once that bound exceeds the
     current k-th distance (with PRUNE_RTOL slack). Once k ids are known, a
@@ -31,9 +35,13 @@ def _knn_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, i
     """
     root = int(root)
     best = _KBest(k)
+    seeded = set(seeds.tolist())
+    for v in seeds.tolist():
+        best.add(_dist(metric, q, points[v]), ids[id_ptr[v] : id_ptr[v + 1]], v)
     d0 = _dist(metric, q, points[root])
-    best.add(d0, ids[id_ptr[root] : id_ptr[root + 1]])
-    n_dist = 1
+    if root not in seeded:
+        best.add(d0, ids[id_ptr[root] : id_ptr[root + 1]], root)
+    n_dist = 1 + len(seeded)
     n_pruned = 0
     front = _Frontier()
     if radius[root] > 0.0:
@@ -52,8 +60,8 @@ def _knn_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, i
                 continue  # d(q, c) >= gap: neither c nor its subtree can enter
             d = _dist(metric, q, points[c])
             n_dist += 1
-            if d <= kth:
-                best.add(d, ids[id_ptr[c] : id_ptr[c + 1]])
+            if d <= kth and c not in seeded:
+                best.add(d, ids[id_ptr[c] : id_ptr[c + 1]], c)
             if rc > 0.0:
                 if d - rc <= best.kth() + PRUNE_RTOL * (d + rc):
                     front.push(d - rc, c, d)
@@ -64,6 +72,10 @@ def _knn_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, i
 
 def knn(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, k):
     """Exact k nearest neighbours of every row of Q, best-first.
+
+    Each query after the first is seeded with the nodes of the previous
+    query's neighbours, as in the compiled kernel (which seeds within each
+    chunk of queries it runs).
 
     Parameters
     ----------
@@ -92,10 +104,12 @@ def knn(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, r
     out_i = np.full((nq, k), -1, np.int64)
     evals = np.zeros(nq, np.int64)
     pruned = np.zeros(nq, np.int64)
+    seeds = np.empty(0, np.int64)
     for qi in range(nq):
         best, evals[qi], pruned[qi] = _knn_one(metric,
-            points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[qi], k
+            points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[qi], k, seeds
         )
+        seeds = np.unique(best.nodes)
         out_d[qi, : best.d.shape[0]] = best.d
         out_i[qi, : best.i.shape[0]] = best.i
     return out_d, out_i, evals, pruned
