@@ -336,3 +336,21 @@ def test_seeded_knn_is_exact_on_repeated_and_duplicate_queries(name):
         d, i, evals, _ = backend.knn(*args, Q, k)
         assert_knn_exact(tree.fitted_rows()[1], Q, k, d, i, tree.fitted_rows()[0])
         assert np.all(evals >= 1)
+
+
+def test_seeded_knn_answers_do_not_depend_on_chunks_or_threads():
+    """Seeds are reset at each chunk a thread takes; the answers never change."""
+    rng = np.random.default_rng(11)
+    X = np.round(rng.normal(size=(2000, 3)), 1)
+    tree = CoverTree().fit(X)
+    args = _tree_args(tree)
+    Q = np.round(rng.normal(size=(3000, 3)), 1)
+    nb = get_backend("numba")
+    d1, i1, *_ = nb.knn(*args, Q, 9)
+    with nb.threads(2):
+        d2, i2, *_ = nb.knn(*args, Q, 9)
+    d3, i3, *_ = nb.knn(*args, Q[::-1].copy(), 9)
+    np.testing.assert_array_equal(d1, d2)
+    np.testing.assert_array_equal(i1, i2)
+    np.testing.assert_array_equal(d1, d3[::-1])
+    np.testing.assert_array_equal(i1, i3[::-1])
