@@ -2,8 +2,9 @@
 
 The k-NN search walks the children of a node one by one, because each child
 can tighten the bound that decides whether the next one is evaluated; it
-pops its frontier in the same order as the compiled kernel, so the
-evaluation counts agree too.
+seeds each query with the previous query's neighbours and pops its
+frontier in the same order as the compiled kernel, so the evaluation
+counts agree too (with the compiled kernel run on one chunk of queries).
 """
 
 from __future__ import annotations
