@@ -185,3 +185,20 @@ def test_finished_trees_have_the_children_csr_of_their_parents(construction):
     np.testing.assert_array_equal(ptr, a.child_ptr)
     np.testing.assert_array_equal(children, a.children)
     assert a.root == 0
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 500])
+@pytest.mark.parametrize("levels", [(-2, 2), (-1074, 1024)])
+def test_child_csr_sorts_by_parent_then_level_descending(n, levels):
+    """child_csr's counting sorts give the (parent, level descending, node) order."""
+    from sklearn_covertreex.algo.view import child_csr
+
+    rng = np.random.default_rng(n)
+    parent = rng.integers(-1, max(n, 1), n)  # some roots (-1), any parents
+    level = rng.integers(levels[0], levels[1], n)
+    ptr, children = child_csr(parent, level)
+    nonroot = np.flatnonzero(parent >= 0)
+    expected = nonroot[np.lexsort((nonroot, -level[nonroot], parent[nonroot]))]
+    np.testing.assert_array_equal(children, expected)
+    np.testing.assert_array_equal(np.diff(ptr), np.bincount(parent[nonroot], minlength=n))
+    assert ptr.dtype == children.dtype == np.int64 and ptr.shape == (n + 1,)

@@ -14,7 +14,7 @@ def natural_order(X: np.ndarray, rng: np.random.Generator, metric: object) -> np
 
 def random_order(X: np.ndarray, rng: np.random.Generator, metric: object) -> np.ndarray:
     """A seeded random permutation (the order the PCCT analysis assumes)."""
-    return rng.permutation(X.shape[0]).astype(np.int64)
+    return rng.permutation(X.shape[0]).astype(np.int64, copy=False)
 
 
 __all__ = ["hilbert_order", "natural_order", "random_order"]

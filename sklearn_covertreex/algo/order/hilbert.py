@@ -78,7 +78,7 @@ def bit_reversed_positions(n: int) -> np.ndarray:
     for _ in range(bits):
         rev = (rev << one) | (i & one)
         i >>= one
-    return np.argsort(rev, kind="stable").astype(np.int64)
+    return np.argsort(rev, kind="stable").astype(np.int64, copy=False)
 
 
 def widest_columns(X: np.ndarray, most: int) -> np.ndarray:
@@ -114,4 +114,4 @@ def hilbert_permutation(X: np.ndarray) -> np.ndarray:
     bits = max(1, min(16, 63 // dims.size))
     cells = grid_cells(X, dims, bits)
     keys = _hilbert_keys(cells, bits)
-    return np.argsort(keys, kind="stable").astype(np.int64)
+    return np.argsort(keys, kind="stable").astype(np.int64, copy=False)

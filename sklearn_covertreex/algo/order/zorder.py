@@ -33,4 +33,4 @@ def zorder_permutation(X: np.ndarray) -> np.ndarray:
     for j in range(k):
         for b in range(bits):
             keys |= ((cells[:, j] >> np.uint64(b)) & np.uint64(1)) << np.uint64(b * k + j)
-    return np.argsort(keys).astype(np.int64)
+    return np.argsort(keys).astype(np.int64, copy=False)
