@@ -202,3 +202,15 @@ def test_child_csr_sorts_by_parent_then_level_descending(n, levels):
     np.testing.assert_array_equal(children, expected)
     np.testing.assert_array_equal(np.diff(ptr), np.bincount(parent[nonroot], minlength=n))
     assert ptr.dtype == children.dtype == np.int64 and ptr.shape == (n + 1,)
+
+
+@pytest.mark.parametrize("bits", [1, 5, 16, 17, 32, 48, 63])
+def test_key_order_is_numpys_stable_argsort(bits):
+    """The 16-bit radix passes give np.argsort(kind="stable"), ties in input order."""
+    from sklearn_covertreex.algo.order.hilbert import key_order
+
+    rng = np.random.default_rng(bits)
+    for n in (0, 1, 2, 999):
+        keys = rng.integers(0, 2**bits, n, dtype=np.uint64)
+        keys[: n // 3] = keys[n // 3 : 2 * (n // 3)]  # ties
+        np.testing.assert_array_equal(key_order(keys, bits), np.argsort(keys, kind="stable"))
