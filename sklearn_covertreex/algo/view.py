@@ -76,8 +76,8 @@ def child_csr(parent: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, np.nda
 
     Ties (same parent and level) keep node order. Two stable counting sorts
     (by level, then by parent), linear in the nodes: on a million nodes
-    they took 0.03 s where one ``argsort`` of a combined key took 0.15 s
-    (2026-12-04).
+    with random parents they took 0.055 s where one ``argsort`` of a
+    combined key took 0.110 s (2026-12-04).
     """
     return _child_csr(np.ascontiguousarray(parent, dtype=np.int64),
                       np.ascontiguousarray(level, dtype=np.int64))

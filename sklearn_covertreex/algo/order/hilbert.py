@@ -78,7 +78,7 @@ def bit_reversed_positions(n: int) -> np.ndarray:
     for _ in range(bits):
         rev = (rev << one) | (i & one)
         i >>= one
-    return np.argsort(rev, kind="stable").astype(np.int64, copy=False)
+    return key_order(rev, bits)
 
 
 def widest_columns(X: np.ndarray, most: int) -> np.ndarray:
@@ -124,9 +124,9 @@ def key_order(keys: np.ndarray, bits: int) -> np.ndarray:
     order of ``np.argsort(keys, kind="stable")``, in 0.03 s for a million
     18-bit keys where a quicksort of the uint64 keys took 0.08 s (2026-12-04).
     """
-    order = np.arange(keys.shape[0], dtype=np.int64)
     mask = np.uint64(0xFFFF)
-    for shift in range(0, max(bits, 1), 16):
+    order = np.argsort((keys & mask).astype(np.uint16), kind="stable")
+    for shift in range(16, bits, 16):
         digits = ((keys[order] >> np.uint64(shift)) & mask).astype(np.uint16)
         order = order[np.argsort(digits, kind="stable")]
-    return order
+    return order.astype(np.int64, copy=False)
