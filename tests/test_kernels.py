@@ -288,6 +288,7 @@ def test_numba_grid_conflicts_reusing_a_coarser_table(embedding, seed, monkeypat
     bulk plus a small table of the tail points, instead of a table of the whole
     batch per level; the pairs must equal the all-pairs reference.
     """
+    import sklearn_covertreex.backends.cell_hash as cell_hash
     import sklearn_covertreex.backends.numba.conflict as nbc
 
     rng = np.random.default_rng(seed)
@@ -301,13 +302,13 @@ def test_numba_grid_conflicts_reusing_a_coarser_table(embedding, seed, monkeypat
         Y = np.stack([np.sqrt(((X - X[p]) ** 2).sum(axis=1)) for p in (0, 17, 99)], axis=1)
         y_rtol = 1e-12
     rows = []
-    table = nbc.cell_table
+    table = cell_hash.cell_table
 
     def counted_table(members, Y, side):
         rows.append(members.size)
         return table(members, Y, side)
 
-    monkeypatch.setattr(nbc, "cell_table", counted_table)
+    monkeypatch.setattr(cell_hash, "cell_table", counted_table)
     got = nbc.conflict_cells(m, X, lev, Y, y_rtol)
     assert _pair_set(*got) == _pair_set(*get_backend("numba").conflict_dense(m, X, lev))
     assert len(_pair_set(*got)) > 0

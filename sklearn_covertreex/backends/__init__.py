@@ -5,7 +5,7 @@ A backend may provide **tree kernels** (a package implementing
 force** (an engine of :mod:`sklearn_covertreex.engines`). ``numpy`` is the
 readable reference, ``numba`` the default on CPU, ``jax`` runs jitted
 tree kernels and the residual brute force on any jax device (CPU, GPU,
-TPU), ``cupy`` runs the residual brute force on NVIDIA GPUs. Adding a backend is one package (or
+TPU), ``cupy`` runs CUDA tree kernels and the residual brute force on NVIDIA GPUs. Adding a backend is one package (or
 engine) plus one registry line here; callers ask the registry, never test
 names.
 """
@@ -72,7 +72,10 @@ BACKENDS.register("jax", Backend(  # jitted jax kernels (CPU, GPU, TPU): the Euc
     "jax", "sklearn_covertreex.backends.jax",
     tuple(n for n in METRICS.names() if METRICS.get(n).kernel_class is EuclideanRows),
     residual_brute="brute-jax", extra="jax"))
-BACKENDS.register("cupy", Backend("cupy", residual_brute="brute-cupy", extra="cupy"))
+BACKENDS.register("cupy", Backend(  # CUDA kernels on an NVIDIA GPU: the Euclidean-row metrics
+    "cupy", "sklearn_covertreex.backends.cupy",
+    tuple(n for n in METRICS.names() if METRICS.get(n).kernel_class is EuclideanRows),
+    residual_brute="brute-cupy", extra="cupy"))
 
 #: What "auto" means, in order of preference.
 AUTO_ORDER = ("numba", "numpy")

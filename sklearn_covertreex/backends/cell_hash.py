@@ -1,4 +1,4 @@
-"""Hashed grid cells on the host (numpy), shared by the numba and jax grid conflicts.
+"""Hashed grid cells on the host (numpy), shared by the numba, jax and cupy grid conflicts.
 
 A point's cell on a grid of side ``side`` over an embedding ``Y`` is the
 clamped floor of ``Y / side`` per column; a cell is looked up by the FNV-1a
@@ -8,6 +8,10 @@ are the whole-array versions.
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -67,3 +71,47 @@ def cell_table(members: np.ndarray, Y: np.ndarray, side: float) -> tuple[np.ndar
         _mix(h, grid_cells(Y[members, t], side))
     order = np.argsort(h)
     return h[order], members[order]
+
+
+#: A grid conflict rebuilds its table of cells when the points added since the
+#: last rebuild exceed this fraction of it (see :func:`grid_conflicts`).
+TABLE_REUSE = 0.25
+
+
+def grid_conflicts(probe: Callable[[np.ndarray, float, np.ndarray, np.ndarray], Any],
+                   lev: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The level loop of a grid conflict search, with the backend's ``probe`` per table.
+
+    Levels go from the highest down; the sources of level a are the points
+    of that level, the targets those of level >= a. The table of the targets
+    is rebuilt on the grid of side 2^a only when the points added since the
+    last rebuild are more than :data:`TABLE_REUSE` of it; otherwise the
+    sources probe the last table (on its coarser grid, which still holds
+    every pair within 2^a in the cells around a source) and a small table of
+    the points added since, on the same grid. Levels holding few points (a
+    long tail of them below the bulk) thus cost no table of the whole batch.
+
+    ``probe(sources, grid, sh, st)`` returns the conflict pairs (ei, ej) of
+    ``sources`` with the table (sorted hashes ``sh``, their rows ``st``) on a
+    grid of side ``grid``, or None when there are none.
+    """
+    order = np.argsort(-lev, kind="stable")  # level >= a: a prefix of this order
+    sorted_lev = lev[order]
+    out_i, out_j = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    table_end, grid, table = 0, 0.0, None
+    for a in np.unique(lev)[::-1].tolist():
+        first = np.searchsorted(-sorted_lev, -a, side="left")
+        end = np.searchsorted(-sorted_lev, -a, side="right")
+        sources = order[first:end]
+        if table is None or end - table_end > TABLE_REUSE * table_end:
+            table_end, grid = end, math.ldexp(1.0, a)
+            table = cell_table(order[:end], Y, grid)
+            tables = [table]
+        else:
+            tables = [table, cell_table(order[table_end:end], Y, grid)]
+        for sh, st in tables:
+            pairs = probe(sources, grid, sh, st)
+            if pairs is not None:
+                out_i.append(pairs[0])
+                out_j.append(pairs[1])
+    return np.concatenate(out_i), np.concatenate(out_j)

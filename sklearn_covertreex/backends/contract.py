@@ -29,6 +29,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..metrics.base import KernelMetric
+from ..metrics.euclidean import EuclideanRows
 
 #: Relative slack used when comparing a lower bound with a current k-th
 #: distance: pruning only happens when the bound exceeds it by more than the
@@ -56,6 +57,19 @@ def check_row_width(metric: KernelMetric, width: int) -> None:
             "rows do not have the width the metric's parameters give: "
             "rows of another metric, or parameters of another tree"
         )
+
+
+def check_euclidean_rows(metric: KernelMetric, width: int, backend: str) -> None:
+    """Raise ``ValueError`` unless ``metric`` is Euclidean and rows are ``params[0]`` wide.
+
+    The check of the backends whose tree kernels implement the Euclidean
+    rows only (numpy, jax, cupy); ``backend`` names the one asking.
+    """
+    if not isinstance(metric, EuclideanRows):
+        raise ValueError(
+            f"the {backend} tree kernels implement the Euclidean metric only, got {metric!r}"
+        )
+    check_row_width(metric, width)
 
 
 def ceil_log2(x: float) -> int:
@@ -212,4 +226,5 @@ def provides_kernel(backend: object, kernel: str) -> bool:
 
 
 __all__ = ["CELL_CLAMP", "CELL_RTOL", "KERNELS", "OPTIONAL_KERNELS", "PRUNE_RTOL",
-           "OptionalKernels", "TreeKernels", "ceil_log2", "ceil_log2_array", "provides_kernel"]
+           "OptionalKernels", "TreeKernels", "ceil_log2", "ceil_log2_array", "check_euclidean_rows",
+           "provides_kernel"]

@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 
 from ..._parallel import for_chunks
-from ..cell_hash import FNV_OFFSET, FNV_PRIME, cell_table
+from ..cell_hash import FNV_OFFSET, FNV_PRIME, grid_conflicts
 from ..contract import CELL_CLAMP, CELL_RTOL, PRUNE_RTOL
 from ..numpy.conflict import luby_mis  # noqa: F401  (re-exported: see the module docstring)
 from .distance import _dist, _row_dist, rows
@@ -28,9 +28,6 @@ from .heaps import _grow
 PAIR_GRAIN = 16
 #: Fewest sources per chunk of a grid or tree probe.
 PROBE_GRAIN = 64
-#: A grid conflict rebuilds its table of cells when the points added since the
-#: last rebuild exceed this fraction of it (see :func:`conflict_cells`).
-TABLE_REUSE = 0.25
 
 
 @njit(cache=True, nogil=True)
@@ -179,38 +176,17 @@ def conflict_cells(metric, X, lev, Y, y_rtol):
     when the slack exceeds a cell, every candidate of the level is tested.
     Every candidate is decided by the exact distance test; hash collisions
     only add candidates (and may repeat a pair), so the set of pairs is exact.
-
-    Levels go from the highest down. The table of the points of level >= a is
-    rebuilt on the grid of side 2^a only when the points added since the last
-    rebuild are more than :data:`TABLE_REUSE` of it; otherwise the sources of
-    level a probe the last table (on its coarser grid, which still holds
-    every pair within 2^a in the cells around a source) and a small table of
-    the points added since, on the same grid. Levels holding few points (a
-    long tail of them below the bulk) thus cost no table of the whole batch.
+    The levels and tables are those of
+    :func:`~sklearn_covertreex.backends.cell_hash.grid_conflicts`.
     """
     X = rows(metric, X)
     # 2^level per point, computed once: math.ldexp is a library call per use
     cover = np.ldexp(1.0, lev)
-    order = np.argsort(-lev, kind="stable")  # level >= a: a prefix of this order
-    sorted_lev = lev[order]
-    out_i, out_j = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
-    table_end, grid, table = 0, 0.0, None
-    for a in np.unique(lev)[::-1].tolist():
-        first = np.searchsorted(-sorted_lev, -a, side="left")
-        end = np.searchsorted(-sorted_lev, -a, side="right")
-        sources = order[first:end]
-        if table is None or end - table_end > TABLE_REUSE * table_end:
-            table_end, grid = end, math.ldexp(1.0, a)
-            table = cell_table(order[:end], Y, grid)
-            tables = [table]
-        else:
-            tables = [table, cell_table(order[table_end:end], Y, grid)]
-        for sh, st in tables:
-            pairs = _probe(metric, X, lev, cover, Y, float(y_rtol), grid, sh, st, sources)
-            if pairs is not None:
-                out_i.append(pairs[0])
-                out_j.append(pairs[1])
-    return np.concatenate(out_i), np.concatenate(out_j)
+
+    def probe(sources, grid, sh, st):
+        return _probe(metric, X, lev, cover, Y, float(y_rtol), grid, sh, st, sources)
+
+    return grid_conflicts(probe, lev, Y)
 
 
 def _probe(metric, X, lev, cover, Y, y_rtol, grid, sh, st, sources):

@@ -14,16 +14,12 @@ import numpy as np
 
 from ...metrics import euclidean
 from ...metrics.base import KernelMetric
-from ..contract import check_row_width
+from ..contract import check_euclidean_rows
 
 
 def check_width(metric: KernelMetric, width: int) -> None:
     """Raise ``ValueError`` unless the metric is Euclidean and rows are ``params[0]`` wide."""
-    if not isinstance(metric, euclidean.EuclideanRows):
-        raise ValueError(
-            f"the numpy tree kernels implement the Euclidean metric only, got {metric!r}"
-        )
-    check_row_width(metric, width)
+    check_euclidean_rows(metric, width, "numpy")
 
 
 def _diff_dists(metric: KernelMetric, a: np.ndarray, b: np.ndarray) -> np.ndarray:
