@@ -8,7 +8,8 @@
 #    device, cupy) and what is missing; installs missing GPU extras from a local wheel
 #    folder ($WHEELS, else ./wheels, else /wheels) when one is there (pip --no-index);
 # 2. installs this package (editable, no dependencies fetched; else imports the checkout);
-# 3. runs the GPU tests (jax and cupy parametrisations; they skip without a device);
+# 3. runs the GPU tests (jax and cupy parametrisations, the CUDA tree kernels of tests/gpu;
+#    they skip without a device);
 # 4. runs the benchmarks with --backend jax and --backend cupy:
 #      euclidean W1 (n=1M, d=3, 100k queries, k=16) and W2 (d=8), beside numba and kd_tree,
 #      residual gold;
@@ -64,12 +65,14 @@ for mod in numpy scipy sklearn numba pytest; do
 done
 have jax || MISSING="$MISSING jax"
 have cupy || MISSING="$MISSING cupy"
+have numba_cuda || MISSING="$MISSING numba_cuda"
 if [ -n "$MISSING" ] && [ -n "$WHEELS" ]; then
     # the extras as pip names; only what the wheel folder holds gets installed
     step install_missing 120 "$PY" -m pip install --no-index --find-links "$WHEELS" \
-        numpy scipy scikit-learn numba pytest hypothesis pandas "jax[cuda12]" cupy-cuda12x
+        numpy scipy scikit-learn numba pytest hypothesis pandas "jax[cuda12]" cupy-cuda12x \
+        "numba-cuda[cu12]"
     MISSING=""
-    for mod in numpy scipy sklearn numba pytest jax cupy; do have "$mod" || MISSING="$MISSING $mod"; done
+    for mod in numpy scipy sklearn numba pytest jax cupy numba_cuda; do have "$mod" || MISSING="$MISSING $mod"; done
 fi
 record modules "$([ -z "$MISSING" ] && echo ok || echo missing)" 0 \
     "missing:${MISSING:- none}; wheel folder: ${WHEELS:-none (set WHEELS=...)}"
@@ -78,6 +81,9 @@ record jax_devices "$(echo "$JAXDEV" | grep -q gpu && echo ok || echo no-gpu)" 0
 CUPYDEV=$("$PY" -c "import cupy; print(cupy.cuda.runtime.getDeviceCount())" 2>/dev/null)
 record cupy_devices "$([ "${CUPYDEV:-0}" -gt 0 ] 2>/dev/null && echo ok || echo no-gpu)" 0 \
     "${CUPYDEV:-cupy not importable}"
+NBCUDA=$("$PY" -c "from numba import cuda; print(cuda.is_available())" 2>/dev/null)
+record numba_cuda "$([ "$NBCUDA" = True ] && echo ok || echo no-gpu)" 0 \
+    "numba.cuda.is_available(): ${NBCUDA:-numba not importable} (the cupy tree kernels need it)"
 if ! have numpy || ! have sklearn || ! have numba; then
     record abort failed $(( $(date +%s) - START )) "the package's own dependencies are missing"
     exit 1
@@ -96,11 +102,12 @@ export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-/tmp/nbcache-device}"   # this script
 step tests_gpu 120 "$PY" -m pytest -q -x -p no:cacheprovider \
     tests/test_kernels.py tests/test_residual.py tests/test_array_api.py \
     -k "jax or cupy or array_backend"
+# the cupy backend's CUDA kernels on the device (the same tests CI runs under the simulator)
+step tests_cuda_kernels 90 "$PY" -m pytest -q -x -p no:cacheprovider tests/gpu
 
 # ---------------------------------------------------------------- 4. benchmarks
 BENCH=("$PY" -m sklearn_covertreex bench)
 for backend in jax cupy; do
-    # cupy has no tree kernels yet: its euclidean runs fail fast with a clear error, recorded
     step "euclidean_W1_$backend" 75 "${BENCH[@]}" euclidean --preset W1 --n 1000000 \
         --queries 100000 --k 16 --backend "$backend" --methods covertree kd_tree \
         --no-progress --out "$OUT/bench_euclidean.jsonl"

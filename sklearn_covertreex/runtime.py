@@ -32,7 +32,7 @@ class Runtime:
     backend : {"auto", "numpy", "numba", "jax", "cupy"}
         Kernel backend (a name in :data:`sklearn_covertreex.backends.BACKENDS`).
         ``"auto"`` picks numba when it is importable, else numpy; ``"jax"``
-        needs the ``jax`` extra; ``"cupy"`` has the residual brute force only.
+        needs the ``jax`` extra, ``"cupy"`` the ``cupy`` extra and an NVIDIA GPU.
     construction : {"auto", "depth_first", "batch"}
         How ``fit`` builds the tree (and ``insert`` rebuilds it, when it adds
         at least as many rows as the tree holds): ``"depth_first"`` places

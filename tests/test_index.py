@@ -113,4 +113,4 @@ def test_cover_tree_metric_must_have_tree_kernels():
     with pytest.raises(ValueError, match="no tree kernels"):
         CoverTree(Runtime(backend="numpy"), metric="residual_correlation")
     with pytest.raises(ValueError, match="no tree kernels"):
-        CoverTree(Runtime(backend="cupy"))
+        CoverTree(Runtime(backend="cupy"), metric="manhattan")

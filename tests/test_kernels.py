@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import JAX
 
-from sklearn_covertreex import CoverTree
+from sklearn_covertreex import CoverTree, Runtime
 from sklearn_covertreex.backends import KERNELS, get_backend
 from sklearn_covertreex.metrics import get_metric, kernel_class
 
@@ -355,3 +355,14 @@ def test_seeded_knn_answers_do_not_depend_on_chunks_or_threads():
     np.testing.assert_array_equal(i1, i2)
     np.testing.assert_array_equal(d1, d3[::-1])
     np.testing.assert_array_equal(i1, i3[::-1])
+
+
+def test_cupy_backend_without_a_gpu_is_a_clear_import_error():
+    from numba import cuda
+
+    if cuda.is_available():
+        pytest.skip("a CUDA device (or the simulator) is present")
+    with pytest.raises(ImportError, match=r"backend 'cupy'.*NVIDIA GPU"):
+        get_backend("cupy")
+    with pytest.raises(ImportError, match=r"backend 'cupy'.*NVIDIA GPU"):
+        CoverTree(Runtime(backend="cupy")).fit(np.zeros((3, 2)))

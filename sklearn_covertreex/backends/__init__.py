@@ -5,8 +5,9 @@ A backend may provide **tree kernels** (a package implementing
 force** (an engine of :mod:`sklearn_covertreex.engines`). ``numpy`` is the
 readable reference, ``numba`` the default on CPU, ``jax`` runs jitted
 tree kernels and the residual brute force on any jax device (CPU, GPU,
-TPU), ``cupy`` runs CUDA tree kernels and the residual brute force on NVIDIA GPUs. Adding a backend is one package (or
-engine) plus one registry line here; callers ask the registry, never test
+TPU), ``cupy`` runs CUDA tree kernels and the residual brute force on
+NVIDIA GPUs. Adding a backend is one package (or engine) plus one registry
+line here; callers ask the registry, never test
 names.
 """
 

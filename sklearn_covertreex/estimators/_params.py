@@ -78,11 +78,12 @@ SHARED_PARAMS: dict[str, Param] = {
         Parameters of the metric: ``w`` (Minkowski weights), ``V``
         (seuclidean variances, mahalanobis covariance), ``VI`` (mahalanobis
         inverse covariance), ``p``.""", check_metric_params),
-    "backend": Param('{"auto", "numba", "numpy"}', """
-        Kernel backend; "auto" uses numba when available. The numpy backend
-        serves the metrics the tree computes on Euclidean rows (euclidean,
+    "backend": Param('{"auto", "numba", "numpy", "jax", "cupy"}', """
+        Kernel backend; "auto" uses numba when available. The numpy, jax
+        (extra ``jax``) and cupy (extra ``cupy``, an NVIDIA GPU) backends
+        serve the metrics the tree computes on Euclidean rows (euclidean,
         seuclidean, mahalanobis, sqeuclidean, cosine, correlation,
-        haversine) and refuses the others.""", check_strategy),
+        haversine) and refuse the others.""", check_strategy),
     "construction": Param('{"auto", "depth_first", "batch"}', """
         How ``fit`` builds the tree (answers do not depend on it).
         "depth_first": one serial pass placing every point (the batch
@@ -92,7 +93,7 @@ SHARED_PARAMS: dict[str, Param] = {
         distances per point (low intrinsic dimension: about 3x faster on
         the 2-D and 3-D benchmarks), else "batch" (faster from about 4
         intrinsic dimensions, and under the residual metric); backends
-        without the depth-first kernel (numpy, jax) always use "batch".
+        without the depth-first kernel (numpy, jax, cupy) always use "batch".
         ``partial_fit`` rebuilds with it when it adds at least as many
         points as the tree holds, else inserts a batch.""", check_strategy),
     "traversal": Param('{"sparse"}', """
