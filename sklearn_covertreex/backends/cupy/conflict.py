@@ -28,18 +28,13 @@ from numba import cuda
 
 from ..cell_hash import FNV_OFFSET, FNV_PRIME, grid_conflicts
 from ..contract import CELL_CLAMP, CELL_RTOL, PRUNE_RTOL
+from ..numba.conflict import _offsets
 from ..numpy._arrays import attachment
 from ._device import filled, launch, rerun_overflowing, to_device, to_host
 from .distance import check_width, row_dist
 
 #: Starting capacity of a tree conflict search's stack.
 STACK0 = 64
-
-
-def _offsets(counts: np.ndarray) -> np.ndarray:
-    offsets = np.zeros(counts.shape[0] + 1, np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    return offsets
 
 
 def _two_passes(run_pass, n):
