@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ...core.tree import TreeArrays
+from ...core.tree import LEVEL_DTYPE, TreeArrays, index_dtype
 from ..view import Context, TreeView, child_csr
 
 
@@ -71,15 +71,15 @@ class TreeBuilder:
              radius: np.ndarray, parent_dist: np.ndarray, root: int) -> None:
         """Give an empty builder a whole tree's nodes at once (ids are added separately).
 
-        The builder takes the arrays over without copying them (int64 and
-        float64 arrays are used as they are): the caller must not use them
-        afterwards.
+        The builder takes the arrays over without copying them (float64 and
+        integer arrays of any width are used as they are): the caller must
+        not use them afterwards.
         """
         if self.n:
             raise ValueError("fill needs an empty builder")
         self.points = np.asarray(points, dtype=np.float64)
-        self.level = np.asarray(level, dtype=np.int64)
-        self.parent = np.asarray(parent, dtype=np.int64)
+        self.level = _integers(level)
+        self.parent = _integers(parent)
         self.radius = np.asarray(radius, dtype=np.float64)
         self.parent_dist = np.asarray(parent_dist, dtype=np.float64)
         self.n = self.points.shape[0]
@@ -106,8 +106,8 @@ class TreeBuilder:
 
     def add_ids(self, nodes: np.ndarray, ids: np.ndarray) -> None:
         """Store dataset ids on existing nodes (exact duplicates)."""
-        self._id_nodes.append(np.asarray(nodes, dtype=np.int64))
-        self._id_values.append(np.asarray(ids, dtype=np.int64))
+        self._id_nodes.append(_integers(nodes))
+        self._id_values.append(_integers(ids))
 
     def raise_root(self, level: int) -> None:
         """Lift the root's level (always valid: the root is alone above the others)."""
@@ -151,18 +151,24 @@ class TreeBuilder:
         node consecutive (sorted by level, highest first), so a query reads
         the points of a node's children from one contiguous block. Each of
         the builder's arrays is released as soon as its renumbered copy
-        exists, so the peak holds about one array more than the tree.
+        exists (integer ones narrowed to the tree's dtypes), so the peak
+        holds about one array more than the tree.
         """
         n = self.n
+        index = index_dtype(max(n, int(self.n_ids_total)) + 1)
         child_ptr, children = child_csr(self.parent[:n], self.level[:n])
         order = bfs_order(child_ptr, children, self.root)
         del child_ptr, children
-        new_index = np.empty(n, dtype=np.int64)
-        new_index[order] = np.arange(n)
+        new_index = np.empty(n, dtype=index)
+        new_index[order] = np.arange(n, dtype=index)
         moved = {}
+        narrow = {"level": LEVEL_DTYPE, "parent": index}
         for name in ("points", "level", "radius", "parent_dist", "parent"):
-            moved[name] = np.take(getattr(self, name)[:n], order, axis=0)  # take: fast rows
+            # take: fast rows; each renumbered copy replaces its array at once
+            taken = np.take(getattr(self, name)[:n], order, axis=0)
             setattr(self, name, None)
+            moved[name] = taken.astype(narrow.get(name, taken.dtype), copy=False)
+            del taken
         del order
         parent = moved["parent"]
         nonroot = parent >= 0
@@ -170,22 +176,23 @@ class TreeBuilder:
         del nonroot
         child_ptr, children = _bfs_children(parent)
         id_nodes = new_index[np.concatenate(self._id_nodes)] if self._id_nodes else \
-            np.empty(0, np.int64)
+            np.empty(0, index)
         self._id_nodes = []
         root = int(new_index[self.root])
         del new_index
-        id_values = np.concatenate(self._id_values) if self._id_values else \
-            np.empty(0, np.int64)
+        id_values = np.concatenate(self._id_values).astype(index, copy=False) \
+            if self._id_values else np.empty(0, index)
         self._id_values = []
         counts = np.bincount(id_nodes, minlength=n)
         if id_nodes.size == n and np.all(counts == 1):  # one id per node: no sort needed
-            ids = np.empty(n, dtype=np.int64)
+            ids = np.empty(n, dtype=index)
             ids[id_nodes] = id_values
         else:
             ids = id_values[np.lexsort((id_values, id_nodes))]
         del id_values, id_nodes
-        id_ptr = np.zeros(n + 1, dtype=np.int64)
+        id_ptr = np.zeros(n + 1, dtype=index)
         np.cumsum(counts, out=id_ptr[1:])
+        del counts
         self.n, self.root, self._view = 0, -1, None
         return TreeArrays(
             points=moved["points"], level=moved["level"], parent=parent,
@@ -194,6 +201,12 @@ class TreeBuilder:
             root=root, n_ids_total=int(self.n_ids_total),
             metric=ctx.metric.name, metric_params=ctx.params, diagnostics=diagnostics,
         )
+
+
+def _integers(a: np.ndarray) -> np.ndarray:
+    """``a`` as it is when it is an integer array, else as int64."""
+    a = np.asarray(a)
+    return a if a.dtype.kind == "i" else a.astype(np.int64)
 
 
 def _bfs_children(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -205,8 +218,8 @@ def _bfs_children(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     tree is every non-root node in index order: no sort needed.
     """
     n = parent.shape[0]
-    children = np.arange(1, n, dtype=np.int64)
-    child_ptr = np.zeros(n + 1, dtype=np.int64)
+    children = np.arange(1, n, dtype=parent.dtype)
+    child_ptr = np.zeros(n + 1, dtype=parent.dtype)
     np.cumsum(np.bincount(parent[1:], minlength=n), out=child_ptr[1:])
     return child_ptr, children
 
@@ -214,10 +227,10 @@ def _bfs_children(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def bfs_order(child_ptr: np.ndarray, children: np.ndarray, root: int) -> np.ndarray:
     """Nodes in breadth-first order from ``root``, children in CSR order."""
     n = child_ptr.shape[0] - 1
-    order = np.empty(n, dtype=np.int64)
+    order = np.empty(n, dtype=children.dtype)
     order[0] = root
     tail = 1
-    frontier = np.array([root], dtype=np.int64)
+    frontier = np.array([root], dtype=children.dtype)
     while frontier.size:
         counts = child_ptr[frontier + 1] - child_ptr[frontier]
         starts = np.repeat(child_ptr[frontier], counts)

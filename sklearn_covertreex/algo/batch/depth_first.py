@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ...core.tree import index_dtype
 from ..order.zorder import zorder_permutation
 from ..view import Context
 from .builder import TreeBuilder
@@ -83,32 +84,33 @@ def build_depth_first(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np
     """
     if builder.n:
         raise ValueError("the depth-first construction builds a tree from an empty builder")
-    if order is None:
-        order = np.arange(X.shape[0])
     n = X.shape[0]
+    positions = index_dtype(max(n, builder.n_ids_total) + 1)
+    if order is None:
+        order = np.arange(n, dtype=positions)
     t0 = time.perf_counter()
     private = False  # whether X is this function's own copy
     if getattr(ctx.metric, "has_coordinates", False) and n >= LOCALITY_ROWS:
         z = zorder_permutation(X)
-        X, ids = np.take(X, z, axis=0), ids[z]  # take: 5x faster than X[z] for rows
+        X, ids = np.take(X, z, axis=0), ids[z].astype(positions, copy=False)  # take: fast rows
         root = int(np.flatnonzero(z == order[0])[0])
         del z
-        order = np.arange(n)  # the Z-order itself, the batch order's first row as root
+        order = np.arange(n, dtype=positions)  # the Z-order, the batch order's first row as root
         order[[0, root]] = order[[root, 0]]
         private = True
         t0 = stats.add_time("order", t0)
     level, parent, parent_dist, radius, dup_of, n_dist = ctx.backend.construct_depth_first(
-        ctx.kernel_metric, X, np.asarray(order, dtype=np.int64))
+        ctx.kernel_metric, X, order)
     stats.data["distances"] = int(n_dist)
     t0 = stats.add_time("construct", t0)
     root = int(order[0])
-    nodes = np.flatnonzero(dup_of < 0)
+    nodes = np.flatnonzero(dup_of < 0).astype(positions, copy=False)
     if nodes.size == n:  # no duplicates: the kernel's arrays are the nodes' (no copies)
         builder.fill(X if private else X.copy(), level, parent, radius, parent_dist, root)
         builder.add_ids(nodes, ids)
     else:
-        index = np.full(n, -1, dtype=np.int64)
-        index[nodes] = np.arange(nodes.size)
+        index = np.full(n, -1, dtype=positions)
+        index[nodes] = np.arange(nodes.size, dtype=positions)
         parent = parent[nodes]
         parent = np.where(parent >= 0, index[np.maximum(parent, 0)], -1)
         builder.fill(np.take(X, nodes, axis=0), level[nodes], parent, radius[nodes],

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ...backends.contract import ceil_log2
-from ...core.tree import TreeArrays
+from ...core.tree import TreeArrays, index_dtype
 from ..order.hilbert import hilbert_permutation
 from ..view import Context
 from .builder import TreeBuilder, empty_tree
@@ -149,11 +149,11 @@ def insert_points(ctx: Context, tree: TreeArrays, X: np.ndarray,
     t0 = time.perf_counter()
     m = X.shape[0]
     if ids is None:
-        ids = np.arange(tree.n_ids_total, tree.n_ids_total + m, dtype=np.int64)
         n_ids_total = tree.n_ids_total + m
+        ids = np.arange(tree.n_ids_total, n_ids_total, dtype=index_dtype(n_ids_total + 1))
     else:
         n_ids_total = max(tree.n_ids_total, int(ids.max()) + 1 if m else 0)
-    ids = np.asarray(ids, dtype=np.int64)
+        ids = np.asarray(ids, dtype=index_dtype(n_ids_total + 1))
     name = registries.resolve_construction(ctx.runtime.construction, ctx.backend)
     construction = registries.CONSTRUCTIONS.get(name)
     whole = m and (not tree.n_nodes or m >= tree.n_points)  # rows a construction may build

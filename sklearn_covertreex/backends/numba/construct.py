@@ -16,6 +16,7 @@ import math
 import numpy as np
 from numba import njit
 
+from ...core.tree import LEVEL_DTYPE, index_dtype
 from .build import ceil_log2, distances_to_point
 from .distance import _row_dist, rows
 
@@ -64,7 +65,7 @@ def _push(stack, top, p, lev, lo, nn, nf):
 
 
 @njit(cache=True, nogil=True)
-def _construct(metric, P, root, top_level, buf, dist, tmp, tmpd, level, parent, pdist, dup_of,
+def _construct(metric, P, root, top_level, buf, dist, tmp, level, parent, pdist, dup_of,
                max_distances):
     """Place every row of ``buf`` under ``root`` (a loop over an explicit stack of frames).
 
@@ -191,8 +192,10 @@ def _construct(metric, P, root, top_level, buf, dist, tmp, tmpd, level, parent, 
                 d = _row_dist(metric, P, q, P, x)
                 count += 1
             took = d <= cov
+            # q's points keep their distance to q from here on (p's is
+            # recomputed if q returns them); a select, not a branch
+            dist[x] = d if took else dist[x]
             tmp[nt] = x
-            tmpd[nt] = d
             buf[w] = x
             nt += took
             w += 1 - took
@@ -204,9 +207,7 @@ def _construct(metric, P, root, top_level, buf, dist, tmp, tmpd, level, parent, 
         b = w + nq
         for t in range(nt):  # q's near set, then its far set
             x = tmp[t]
-            d = tmpd[t]
-            dist[x] = d
-            near = d <= sep
+            near = dist[x] <= sep
             pos = a if near else b
             buf[pos] = x
             a += near
@@ -254,7 +255,7 @@ def construct_depth_first(metric, X, order, max_distances=-1):
         The kernel metric of the rows.
     X : ndarray of shape (n, width)
         The rows (n >= 1).
-    order : ndarray of shape (n,) int64
+    order : ndarray of shape (n,), integer
         A permutation of the rows: ``order[0]`` becomes the root, the others
         are taken as new children in an order derived from it.
     max_distances : int
@@ -266,25 +267,28 @@ def construct_depth_first(metric, X, order, max_distances=-1):
         For every row: its node's level, the row of its parent (-1 at the
         root and for duplicates), the distance to that parent, the exact
         subtree radius (0 for duplicates), and for an exact duplicate of a
-        node the row of that node (-1 for nodes).
+        node the row of that node (-1 for nodes). Levels are
+        :data:`~sklearn_covertreex.core.tree.LEVEL_DTYPE`, rows
+        :func:`~sklearn_covertreex.core.tree.index_dtype`.
     n_distances : int
         Distances evaluated; above ``max_distances`` (when that is >= 0)
         the construction stopped and the other outputs are unfinished.
     """
     n = X.shape[0]
+    index = index_dtype(n + 1)
     P = rows(metric, X)
     root = int(order[0])
     dist = distances_to_point(metric, X, X[root])
-    level = np.zeros(n, np.int64)
-    parent = np.full(n, -1, np.int64)
+    level = np.zeros(n, LEVEL_DTYPE)
+    parent = np.full(n, -1, index)
     parent_dist = np.zeros(n)
-    dup_of = np.full(n, -1, np.int64)
-    buf = np.array(order[1:], dtype=np.int64)  # a copy: the kernel permutes it
+    dup_of = np.full(n, -1, index)
+    buf = np.array(order[1:], dtype=index)  # a copy: the kernel permutes it
     dmax = float(dist.max())
     top = ceil_log2(dmax) if dmax > 0 else 0
     level[root] = top
-    count = _construct(metric, P, root, top, buf, dist, np.empty(n, np.int64), np.empty(n),
-                       level, parent, parent_dist, dup_of, int(max_distances))
+    count = _construct(metric, P, root, top, buf, dist, np.empty(n, index), level, parent,
+                       parent_dist, dup_of, int(max_distances))
     del buf, dist  # before the radii's own arrays
     if 0 <= max_distances < count:
         return level, parent, parent_dist, np.zeros(n), dup_of, n + count
