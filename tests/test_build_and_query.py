@@ -253,3 +253,38 @@ def test_dense_references_agree_with_the_registered_strategies(backend):
 
     assert edges(*conflict_dense(ctx, view, Xf, lev[fresh], par[fresh])) == \
         edges(*conflict_segmented(ctx, view, Xf, lev[fresh], par[fresh]))
+
+
+@pytest.mark.parametrize("construction", ["depth_first", "batch"])
+def test_trees_store_int32_levels_and_index_arrays(construction):
+    from sklearn_covertreex.core.tree import INDEX_FIELDS
+
+    rt = Runtime(construction=construction)
+    X = np.vstack([_data(3, 300, 2), _data(3, 300, 2)[:40]])  # duplicates too
+    trees = [CoverTree(rt).fit(X)]
+    trees.append(trees[0].insert(_data(4, 50, 2)))
+    trees.append(trees[1].delete(np.arange(0, 390, 3)))
+    for tree in trees:
+        a = tree.arrays
+        check_invariants(a)
+        assert a.level.dtype == np.int32
+        assert all(getattr(a, name).dtype == np.int32 for name in INDEX_FIELDS)
+    d, i = trees[2].knn(X, 5)
+    assert i.dtype == np.intp and d.dtype == np.float64
+
+
+def test_tree_arrays_convert_wider_integers_and_keep_int64_for_huge_trees():
+    from dataclasses import replace
+
+    from sklearn_covertreex.core.tree import index_dtype
+
+    a = CoverTree().fit(_data(5, 200, 3)).arrays
+    wide = replace(a, level=a.level.astype(np.int64), ids=a.ids.astype(np.int64),
+                   children=a.children.astype(np.int64))
+    assert wide.level.dtype == np.int32 and wide.ids.dtype == np.int32
+    assert not wide.ids.flags.writeable
+    np.testing.assert_array_equal(wide.children, a.children)
+    assert index_dtype(2**31 - 2) == np.int32
+    assert index_dtype(2**31) == np.int64
+    huge = replace(a, n_ids_total=2**31)
+    assert huge.ids.dtype == np.int64 and huge.parent.dtype == np.int64

@@ -41,32 +41,34 @@ def knn_query(
         unexpanded, per query
     """
     order = locality_order(ctx, Q)
-    if order is None:
-        return _knn_in_chunks(ctx, tree, Q, k)
-    out = _knn_in_chunks(ctx, tree, np.ascontiguousarray(Q[order]), k)
-    inverse = np.empty_like(order)
-    inverse[order] = np.arange(order.size)
-    return tuple(a[inverse] for a in out)  # type: ignore[return-value]
+    if order is not None:
+        Q = np.ascontiguousarray(Q[order])
+    return _knn_in_chunks(ctx, tree, Q, k, order)
 
 
 def _knn_in_chunks(
-    ctx: Context, tree: TreeArrays, Q: np.ndarray, k: int
+    ctx: Context, tree: TreeArrays, Q: np.ndarray, k: int, order: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The search of :func:`knn_query`, a chunk of ``Q`` at a time.
+
+    Each chunk's answers go straight to their rows of the outputs (rows
+    ``order[lo:hi]`` when ``Q`` is the queries permuted by ``order``), so
+    the peak holds the outputs and one chunk's answers.
+    """
+    nq = Q.shape[0]
+    out_d = np.empty((nq, k))
+    out_i = np.empty((nq, k), np.int64)
+    evaluations = np.empty(nq, np.int64)
+    pruned = np.empty(nq, np.int64)
     chunk = ctx.runtime.query_chunk_size
-    parts: list[tuple[np.ndarray, ...]] = []
     with ctx.backend.threads(ctx.n_threads):
-        for lo in range(0, Q.shape[0], chunk):
-            parts.append(ctx.backend.knn(
+        for lo in range(0, nq, chunk):
+            part = ctx.backend.knn(
                 ctx.kernel_metric,
                 tree.points, tree.radius, tree.parent_dist, tree.child_ptr, tree.children,
                 tree.id_ptr, tree.ids, tree.root, Q[lo : lo + chunk], k,
-            ))
-    if not parts:
-        empty = np.empty(0, np.int64)
-        return np.empty((0, k)), np.empty((0, k), np.int64), empty, empty
-    return (
-        np.concatenate([p[0] for p in parts]).astype(np.float64, copy=False),
-        np.concatenate([p[1] for p in parts]).astype(np.int64, copy=False),
-        np.concatenate([p[2] for p in parts]),
-        np.concatenate([p[3] for p in parts]),
-    )
+            )
+            rows = slice(lo, lo + chunk) if order is None else order[lo : lo + chunk]
+            for out, answer in zip((out_d, out_i, evaluations, pruned), part, strict=True):
+                out[rows] = np.asarray(answer)
+    return out_d, out_i, evaluations, pruned

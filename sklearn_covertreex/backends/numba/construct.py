@@ -220,6 +220,38 @@ def _construct(metric, P, root, top_level, buf, dist, tmp, level, parent, pdist,
 
 
 
+@njit(cache=True)
+def _nodes_by_level(level, dup_of):
+    """The rows that are nodes (``dup_of < 0``), highest level first, ties in row order.
+
+    A counting sort over the levels (a few dozen): linear, and its output
+    in the dtype of ``dup_of`` is all the memory it holds.
+    """
+    top = -(1 << 30)
+    bottom = 1 << 30
+    m = 0
+    for v in range(level.shape[0]):
+        if dup_of[v] < 0:
+            top = max(top, level[v])
+            bottom = min(bottom, level[v])
+            m += 1
+    nodes = np.empty(m, dup_of.dtype)
+    if m == 0:
+        return nodes
+    starts = np.zeros(top - bottom + 2, np.int64)
+    for v in range(level.shape[0]):
+        if dup_of[v] < 0:
+            starts[top - level[v] + 1] += 1
+    for t in range(1, starts.shape[0]):
+        starts[t] += starts[t - 1]
+    for v in range(level.shape[0]):
+        if dup_of[v] < 0:
+            slot = top - level[v]
+            nodes[starts[slot]] = v
+            starts[slot] += 1
+    return nodes
+
+
 @njit(cache=True, nogil=True)
 def _subtree_radii(metric, P, parent, pdist, nodes):
     """Exact subtree radius of every row, from the rows ``nodes`` (each one's ancestors).
@@ -292,7 +324,5 @@ def construct_depth_first(metric, X, order, max_distances=-1):
     del buf, dist  # before the radii's own arrays
     if 0 <= max_distances < count:
         return level, parent, parent_dist, np.zeros(n), dup_of, n + count
-    nodes = np.flatnonzero(dup_of < 0)
-    nodes = nodes[np.argsort(-level[nodes], kind="stable")]
-    radius = _subtree_radii(metric, P, parent, parent_dist, nodes)
+    radius = _subtree_radii(metric, P, parent, parent_dist, _nodes_by_level(level, dup_of))
     return level, parent, parent_dist, radius, dup_of, n + count
