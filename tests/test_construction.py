@@ -159,6 +159,8 @@ def test_zorder_rows_build_the_same_answers(monkeypatch):
     _check_exact(tree, X, k=6)
     d, i = tree.knn(X[17:18], 2)
     assert sorted(i[0].tolist()) == [5, 17]
+    a = tree.arrays  # the rows gathered once from the input: each id's row is its input row
+    np.testing.assert_array_equal(a.points[a.node_of_id()], X)
 
 
 def test_zorder_permutation_is_a_permutation():

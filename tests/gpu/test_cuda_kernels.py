@@ -254,3 +254,29 @@ def test_hypothesis_exact_knn_and_radius(n, dup, scale, seed, k):
     assert_knn_exact(X, Q, k, *tree.knn(Q, k))
     indptr, rd, ri = tree.radius(Q, scale)
     assert_radius_exact(X, Q, scale, indptr, rd, ri)
+
+
+def test_a_finished_trees_arrays_go_to_the_device_once(monkeypatch):
+    """Frozen host arrays (a tree's) are uploaded once per dtype; writeable ones every call."""
+    import gc
+
+    from sklearn_covertreex.backends.cupy import _device
+
+    uploads = []
+    real = _device.cuda.to_device
+    monkeypatch.setattr(_device.cuda, "to_device", lambda a: uploads.append(a.shape) or real(a))
+    tree = CoverTree(Runtime(backend="cupy")).fit(np.random.default_rng(5).normal(size=(60, 3)))
+    Q = np.random.default_rng(6).normal(size=(5, 3))
+    tree.knn(Q, 3)
+    first = len(uploads)
+    tree.knn(Q, 3)
+    assert len(uploads) - first == 1  # the queries only
+    frozen = tree.arrays.points
+    assert _device.to_device(frozen) is _device.to_device(frozen)
+    assert _device.to_device(frozen) is not _device.to_device(frozen, np.float32)
+    writeable = np.ones(4)
+    assert _device.to_device(writeable) is not _device.to_device(writeable)
+    cached = len(_device._FROZEN_COPIES)
+    del tree, frozen
+    gc.collect()
+    assert len(_device._FROZEN_COPIES) < cached  # entries leave with their arrays

@@ -23,6 +23,7 @@ class TreeBuilder:
                  n_ids_total: int = 0) -> None:
         capacity = max(1, capacity)
         row_shape = (row_shape,) if isinstance(row_shape, int) else tuple(row_shape)
+        self._point_rows: np.ndarray | None = None
         self.points = np.empty((capacity, *row_shape), dtype=np.float64)
         self.level = np.empty(capacity, dtype=np.int64)
         self.parent = np.empty(capacity, dtype=np.int64)
@@ -34,6 +35,19 @@ class TreeBuilder:
         self._id_nodes: list[np.ndarray] = []
         self._id_values: list[np.ndarray] = []
         self._view: TreeView | None = None
+
+    @property
+    def points(self) -> np.ndarray:
+        """The nodes' rows (node ``v``'s is ``points[v]``)."""
+        if self._point_rows is not None:  # a deferred gather (see fill): made now
+            self._points = np.take(self._points, self._point_rows, axis=0)
+            self._point_rows = None
+        return self._points
+
+    @points.setter
+    def points(self, value: np.ndarray | None) -> None:
+        self._points = value
+        self._point_rows = None
 
     @classmethod
     def from_tree(cls, tree: TreeArrays, extra: int) -> TreeBuilder:
@@ -69,21 +83,27 @@ class TreeBuilder:
         return new_nodes
 
     def fill(self, points: np.ndarray, level: np.ndarray, parent: np.ndarray,
-             radius: np.ndarray, parent_dist: np.ndarray, root: int) -> None:
+             radius: np.ndarray, parent_dist: np.ndarray, root: int,
+             rows: np.ndarray | None = None) -> None:
         """Give an empty builder a whole tree's nodes at once (ids are added separately).
 
         The builder takes the arrays over without copying them (float64 and
         integer arrays of any width are used as they are): the caller must
-        not use them afterwards.
+        not use them afterwards. ``points`` itself is only read: node ``v``'s
+        row is ``points[rows[v]]`` (by default ``points[v]``), gathered
+        once, when :meth:`finalize` renumbers the nodes (or when
+        :attr:`points` is read first), so a whole construction makes one
+        copy of the rows.
         """
         if self.n:
             raise ValueError("fill needs an empty builder")
         self.points = np.asarray(points, dtype=np.float64)
+        self._point_rows = None if rows is None else _integers(rows)
         self.level = _integers(level)
         self.parent = _integers(parent)
         self.radius = np.asarray(radius, dtype=np.float64)
         self.parent_dist = np.asarray(parent_dist, dtype=np.float64)
-        self.n = self.points.shape[0]
+        self.n = self.level.shape[0]
         self.root = int(root)
         self._view = None
 
@@ -164,8 +184,12 @@ class TreeBuilder:
         new_index[order] = np.arange(n, dtype=index)
         moved = {}
         narrow = {"level": LEVEL_DTYPE, "parent": index}
-        for name in ("points", "level", "radius", "parent_dist", "parent"):
-            # take: fast rows; each renumbered copy replaces its array at once
+        rows = order if self._point_rows is None else self._point_rows[order]
+        moved["points"] = np.take(self._points, rows, axis=0)  # take: fast rows
+        self.points = None
+        del rows
+        for name in ("level", "radius", "parent_dist", "parent"):
+            # each renumbered copy replaces its array at once
             taken = np.take(getattr(self, name)[:n], order, axis=0)
             setattr(self, name, None)
             moved[name] = taken.astype(narrow.get(name, taken.dtype), copy=False)

@@ -89,36 +89,35 @@ def build_depth_first(ctx: Context, builder: TreeBuilder, X: np.ndarray, ids: np
     if order is None:
         order = np.arange(n, dtype=positions)
     t0 = time.perf_counter()
-    private = False  # whether X is this function's own copy
+    source, z = X, None  # the kernel's row i is source[z[i]] (z None: source[i])
     if getattr(ctx.metric, "has_coordinates", False) and n >= LOCALITY_ROWS:
-        z = zorder_permutation(X)
+        z = zorder_permutation(X).astype(positions, copy=False)
         X, ids = np.take(X, z, axis=0), ids[z].astype(positions, copy=False)  # take: fast rows
         root = int(np.flatnonzero(z == order[0])[0])
-        del z
         order = np.arange(n, dtype=positions)  # the Z-order, the batch order's first row as root
         order[[0, root]] = order[[root, 0]]
-        private = True
         t0 = stats.add_time("order", t0)
     level, parent, parent_dist, radius, dup_of, n_dist = ctx.backend.construct_depth_first(
         ctx.kernel_metric, X, order)
+    del X  # the Z-ordered copy: the builder gathers the tree's rows from source once
     stats.data["distances"] = int(n_dist)
     t0 = stats.add_time("construct", t0)
     root = int(order[0])
     nodes = np.flatnonzero(dup_of < 0).astype(positions, copy=False)
     if nodes.size == n:  # no duplicates: the kernel's arrays are the nodes' (no copies)
-        builder.fill(X if private else X.copy(), level, parent, radius, parent_dist, root)
+        builder.fill(source, level, parent, radius, parent_dist, root, rows=z)
         builder.add_ids(nodes, ids)
     else:
         index = np.full(n, -1, dtype=positions)
         index[nodes] = np.arange(nodes.size, dtype=positions)
         parent = parent[nodes]
         parent = np.where(parent >= 0, index[np.maximum(parent, 0)], -1)
-        builder.fill(np.take(X, nodes, axis=0), level[nodes], parent, radius[nodes],
-                     parent_dist[nodes], int(index[root]))
+        builder.fill(source, level[nodes], parent, radius[nodes], parent_dist[nodes],
+                     int(index[root]), rows=nodes if z is None else z[nodes])
         builder.add_ids(np.arange(nodes.size), ids[nodes])
         dups = np.flatnonzero(dup_of >= 0)
         builder.add_ids(index[dup_of[dups]], ids[dups])
         stats.data["duplicates"] += int(dups.size)
     stats.add_time("attach", t0)
     if progress is not None:
-        progress(X.shape[0])
+        progress(n)

@@ -13,6 +13,7 @@ the scratch memory stays ``rows x capacity``, never ``rows x n``.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -27,11 +28,38 @@ THREADS_PER_BLOCK = 128
 ROW_BLOCK = 1 << 16
 
 
+#: Device copies of frozen host arrays: ``(id(array), dtype) -> device array``,
+#: each entry dropped when its host array is freed (see :func:`to_device`).
+_FROZEN_COPIES: dict[tuple[int, str], Any] = {}
+
+
+def _frozen_host(a: Any) -> bool:
+    """Whether ``a`` is a host array that nothing can change: read-only, owning its data.
+
+    A finished tree's arrays are such arrays (:class:`~sklearn_covertreex.core.tree.TreeArrays`).
+    """
+    return isinstance(a, np.ndarray) and not a.flags.writeable and a.flags.owndata
+
+
 def to_device(a: Any, dtype: Any = None) -> Any:
-    """``a`` on the GPU: a view where it is already there, else a copy (as ``dtype``)."""
+    """``a`` on the GPU: a view where it is already there, else a copy (as ``dtype``).
+
+    A frozen host array (read-only and owning its data, like every array of
+    a finished tree) is copied once per dtype and the copy reused while the
+    array lives, so the kernel calls of one tree, every query chunk
+    included, upload its arrays once.
+    """
     if hasattr(a, "__cuda_array_interface__"):
         return cuda.as_cuda_array(a)
-    return cuda.to_device(np.ascontiguousarray(a, dtype))
+    if not _frozen_host(a):
+        return cuda.to_device(np.ascontiguousarray(a, dtype))
+    key = (id(a), np.dtype(a.dtype if dtype is None else dtype).str)
+    copy = _FROZEN_COPIES.get(key)
+    if copy is None:
+        copy = cuda.to_device(np.ascontiguousarray(a, dtype))
+        _FROZEN_COPIES[key] = copy
+        weakref.finalize(a, _FROZEN_COPIES.pop, key, None)
+    return copy
 
 
 def to_host(a: Any) -> np.ndarray:
