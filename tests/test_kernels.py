@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import JAX
+from conftest import JAX, _importable
 
 from sklearn_covertreex import CoverTree, Runtime
 from sklearn_covertreex.backends import KERNELS, get_backend
@@ -366,3 +366,52 @@ def test_cupy_backend_without_a_gpu_is_a_clear_import_error():
         get_backend("cupy")
     with pytest.raises(ImportError, match=r"backend 'cupy'.*NVIDIA GPU"):
         CoverTree(Runtime(backend="cupy")).fit(np.zeros((3, 2)))
+
+
+def test_a_finished_trees_device_copy_is_made_once_while_its_arrays_live():
+    """frozen_cache: read-only owning arrays (a tree's) give one cached value; others none."""
+    import gc
+
+    from sklearn_covertreex.backends import frozen_cache
+
+    tree = CoverTree().fit(np.random.default_rng(3).normal(size=(50, 3)))
+    a = tree.arrays
+    made = []
+
+    def make():
+        made.append(1)
+        return object()
+
+    args = (a.points, a.radius, None)
+    first = frozen_cache.made_once(args, "k", make)
+    assert frozen_cache.made_once(args, "k", make) is first and len(made) == 1
+    assert frozen_cache.made_once(args, "other key", make) is not first
+    writeable = np.ones(3)
+    frozen_cache.made_once((a.points, writeable), "k", make)
+    frozen_cache.made_once((a.points, writeable), "k", make)
+    assert len(made) == 4  # a writeable array is never cached
+    view = a.points[:10]  # read-only, but not owning its data
+    assert not frozen_cache.is_frozen(view) and frozen_cache.is_frozen(a.points)
+    held = frozen_cache.cached_count()
+    del tree, a, args, first
+    gc.collect()
+    assert frozen_cache.cached_count() <= held - 2  # both values left with the arrays
+
+
+@pytest.mark.skipif(not _importable("jax"), reason="needs jax")
+def test_jax_pads_and_moves_a_finished_tree_once():
+    import jax.numpy as jnp
+
+    from sklearn_covertreex.backends.jax._common import x64
+    from sklearn_covertreex.backends.jax._tree import padded_tree
+
+    a = CoverTree().fit(np.random.default_rng(4).normal(size=(40, 2))).arrays
+    with x64():
+        one = padded_tree(jnp, np.float64, a.points, a.radius, a.child_ptr, a.children,
+                          a.id_ptr, a.ids, a.root)
+        two = padded_tree(jnp, np.float64, a.points, a.radius, a.child_ptr, a.children,
+                          a.id_ptr, a.ids, a.root)
+        fresh = padded_tree(jnp, np.float64, a.points.copy(), a.radius, a.child_ptr,
+                            a.children, a.id_ptr, a.ids, a.root)
+    assert one is two and fresh is not one
+    np.testing.assert_array_equal(np.asarray(fresh.points), np.asarray(one.points))

@@ -13,12 +13,13 @@ the scratch memory stays ``rows x capacity``, never ``rows x n``.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numba import cuda
+
+from ..frozen_cache import made_once
 
 #: Threads per block of every kernel.
 THREADS_PER_BLOCK = 128
@@ -26,19 +27,6 @@ THREADS_PER_BLOCK = 128
 #: Most rows per launch of a search kernel: bounds the scratch arrays
 #: (rows x capacity entries).
 ROW_BLOCK = 1 << 16
-
-
-#: Device copies of frozen host arrays: ``(id(array), dtype) -> device array``,
-#: each entry dropped when its host array is freed (see :func:`to_device`).
-_FROZEN_COPIES: dict[tuple[int, str], Any] = {}
-
-
-def _frozen_host(a: Any) -> bool:
-    """Whether ``a`` is a host array that nothing can change: read-only, owning its data.
-
-    A finished tree's arrays are such arrays (:class:`~sklearn_covertreex.core.tree.TreeArrays`).
-    """
-    return isinstance(a, np.ndarray) and not a.flags.writeable and a.flags.owndata
 
 
 def to_device(a: Any, dtype: Any = None) -> Any:
@@ -51,15 +39,8 @@ def to_device(a: Any, dtype: Any = None) -> Any:
     """
     if hasattr(a, "__cuda_array_interface__"):
         return cuda.as_cuda_array(a)
-    if not _frozen_host(a):
-        return cuda.to_device(np.ascontiguousarray(a, dtype))
-    key = (id(a), np.dtype(a.dtype if dtype is None else dtype).str)
-    copy = _FROZEN_COPIES.get(key)
-    if copy is None:
-        copy = cuda.to_device(np.ascontiguousarray(a, dtype))
-        _FROZEN_COPIES[key] = copy
-        weakref.finalize(a, _FROZEN_COPIES.pop, key, None)
-    return copy
+    key = ("cuda", getattr(a, "dtype", None) if dtype is None else np.dtype(dtype))
+    return made_once((a,), key, lambda: cuda.to_device(np.ascontiguousarray(a, dtype)))
 
 
 def to_host(a: Any) -> np.ndarray:

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..frozen_cache import made_once
 from ._common import coarse_bucket, pad_to
 
 
@@ -35,7 +36,20 @@ def _ptr(ptr: np.ndarray, n: int) -> np.ndarray:
 
 def padded_tree(jnp: Any, dtype: np.dtype, points, radius, child_ptr, children, id_ptr=None,
                 ids=None, root=0, level=None) -> PaddedTree:
-    """The tree's arrays padded to powers of two and moved to the default jax device."""
+    """The tree's arrays padded to powers of two and moved to the default jax device.
+
+    A finished tree's arrays are padded and moved once, and the copy reused
+    while they live (:func:`~sklearn_covertreex.backends.frozen_cache.made_once`).
+    """
+    return made_once(
+        (points, radius, child_ptr, children, id_ptr, ids, level),
+        ("jax", np.dtype(dtype).str, int(root)),
+        lambda: _padded_tree(jnp, dtype, points, radius, child_ptr, children, id_ptr, ids,
+                             root, level))
+
+
+def _padded_tree(jnp: Any, dtype: np.dtype, points, radius, child_ptr, children, id_ptr,
+                 ids, root, level) -> PaddedTree:
     n = int(np.shape(points)[0])
     nb = coarse_bucket(n + 1)
     id_ptr = np.zeros(n + 1, np.int64) if id_ptr is None else np.asarray(id_ptr, np.int64)
