@@ -185,12 +185,12 @@ class TreeBuilder:
         moved = {}
         narrow = {"level": LEVEL_DTYPE, "parent": index}
         rows = order if self._point_rows is None else self._point_rows[order]
-        moved["points"] = np.take(self._points, rows, axis=0)  # take: fast rows
+        moved["points"] = take_rows(self._points, rows)
         self.points = None
         del rows
         for name in ("level", "radius", "parent_dist", "parent"):
             # each renumbered copy replaces its array at once
-            taken = np.take(getattr(self, name)[:n], order, axis=0)
+            taken = take_rows(getattr(self, name)[:n], order)
             setattr(self, name, None)
             moved[name] = taken.astype(narrow.get(name, taken.dtype), copy=False)
             del taken
@@ -226,6 +226,24 @@ class TreeBuilder:
             root=root, n_ids_total=int(self.n_ids_total),
             metric=ctx.metric.name, metric_params=ctx.params, diagnostics=diagnostics,
         )
+
+
+def take_rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``a[rows]`` (rows of a 1-D or 2-D array) without converting ``rows`` to intp.
+
+    ``np.take`` makes an intp copy of int32 indices first (8 bytes a row
+    on top of the result); this gather reads them as they are.
+    """
+    width = int(np.prod(a.shape[1:]))
+    out = np.empty((rows.shape[0],) + a.shape[1:], a.dtype)
+    _gather_rows(a.reshape(a.shape[0], width), rows, out.reshape(rows.shape[0], width))
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _gather_rows(a, rows, out):
+    for i in range(rows.shape[0]):
+        out[i] = a[rows[i]]
 
 
 def _integers(a: np.ndarray) -> np.ndarray:
