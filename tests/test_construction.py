@@ -216,3 +216,21 @@ def test_key_order_is_numpys_stable_argsort(bits):
         keys = rng.integers(0, 2**bits, n, dtype=np.uint64)
         keys[: n // 3] = keys[n // 3 : 2 * (n // 3)]  # ties
         np.testing.assert_array_equal(key_order(keys, bits), np.argsort(keys, kind="stable"))
+
+
+def test_zorder_keys_interleave_the_cells_bits():
+    """The compiled interleave equals the bit-by-bit definition (the order the trees use)."""
+    from sklearn_covertreex.algo.order.hilbert import grid_cells, widest_columns
+    from sklearn_covertreex.algo.order.zorder import _interleave
+
+    rng = np.random.default_rng(14)
+    for X, bits in ((rng.normal(size=(500, 2)), 9), (rng.normal(size=(300, 7)), 9),
+                    (rng.uniform(size=(200, 3)), 16), (np.zeros((20, 4)), 3)):
+        dims = widest_columns(X, 8)
+        cells = grid_cells(X, dims, bits)
+        expected = np.zeros(X.shape[0], np.uint64)
+        for j in range(dims.size):
+            col = cells[:, j].astype(np.uint64)
+            for b in range(bits):
+                expected |= ((col >> np.uint64(b)) & np.uint64(1)) << np.uint64(b * dims.size + j)
+        np.testing.assert_array_equal(_interleave(cells, bits), expected)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from .hilbert import grid_cells, key_order, widest_columns
 
@@ -18,7 +19,7 @@ def zorder_permutation(X: np.ndarray) -> np.ndarray:
     grid (at most ``63 // k`` and 16), and the bits are interleaved into one
     integer key. For memory locality only: nearby rows get nearby positions
     (less evenly than along the Hilbert curve, at a fraction of its cost:
-    0.08 s for a million 2-D rows where the Hilbert permutation takes 0.4 s). Any
+    0.035 s for a million 2-D rows where the Hilbert permutation takes 0.4 s). Any
     finite rows; the result never changes an answer. Rows sharing a key keep
     their order.
     """
@@ -28,9 +29,25 @@ def zorder_permutation(X: np.ndarray) -> np.ndarray:
     dims = widest_columns(X, MAX_ZORDER_DIMS)
     k = dims.size
     bits = max(1, min(16, 63 // k, -(-(n.bit_length() - 2) // k)))
-    cells = grid_cells(X, dims, bits).astype(np.uint64)
-    keys = np.zeros(n, dtype=np.uint64)
-    for j in range(k):
-        for b in range(bits):
-            keys |= ((cells[:, j] >> np.uint64(b)) & np.uint64(1)) << np.uint64(b * k + j)
-    return key_order(keys, bits * k)
+    return key_order(_interleave(grid_cells(X, dims, bits), bits), bits * k)
+
+
+@njit(cache=True)
+def _interleave(cells, bits):
+    """Morton keys: bit ``b`` of column ``j`` of each row of integer ``cells`` at ``b*k + j``.
+
+    One pass over the rows (the whole-array version made ``bits * k``
+    passes with a temporary each: 0.04 s and four arrays of n keys for a
+    million 2-D rows).
+    """
+    n, k = cells.shape
+    keys = np.zeros(n, np.uint64)
+    one = np.uint64(1)
+    for i in range(n):
+        key = np.uint64(0)
+        for j in range(k):
+            c = np.uint64(cells[i, j])
+            for b in range(bits):
+                key |= ((c >> np.uint64(b)) & one) << np.uint64(b * k + j)
+        keys[i] = key
+    return keys
