@@ -84,6 +84,19 @@ def child_csr(parent: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 @njit(cache=True)
+def child_offsets(parent):
+    """``child_ptr`` of a parent array, in its dtype: children per node, summed."""
+    n = parent.shape[0]
+    child_ptr = np.zeros(n + 1, parent.dtype)
+    for v in range(n):
+        if parent[v] >= 0:
+            child_ptr[parent[v] + 1] += 1
+    for t in range(1, n + 1):
+        child_ptr[t] += child_ptr[t - 1]
+    return child_ptr
+
+
+@njit(cache=True)
 def _child_csr(parent, level):
     n = parent.shape[0]
     top = np.iinfo(np.int64).min
@@ -94,7 +107,7 @@ def _child_csr(parent, level):
             top = max(top, level[v])
             bottom = min(bottom, level[v])
             m += 1
-    child_ptr = np.zeros(n + 1, parent.dtype)
+    child_ptr = child_offsets(parent)
     children = np.empty(m, parent.dtype)
     if m == 0:
         return child_ptr, children
@@ -111,10 +124,6 @@ def _child_csr(parent, level):
             slot = top - level[v]
             by_level[starts[slot]] = v
             starts[slot] += 1
-    for v in by_level:
-        child_ptr[parent[v] + 1] += 1
-    for t in range(1, n + 1):
-        child_ptr[t] += child_ptr[t - 1]
     fill = child_ptr[:n].copy()
     for v in by_level:  # then by parent, stable
         children[fill[parent[v]]] = v

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 
 from ...core.tree import LEVEL_DTYPE, TreeArrays, index_dtype
-from ..view import Context, TreeView, child_csr
+from ..view import Context, TreeView, child_csr, child_offsets
 
 
 class TreeBuilder:
@@ -262,20 +262,7 @@ def _bfs_children(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     n = parent.shape[0]
     children = np.arange(1, n, dtype=parent.dtype)
-    return _child_counts_cumsum(parent), children
-
-
-@njit(cache=True)
-def _child_counts_cumsum(parent):
-    """``child_ptr`` of a parent array (in its dtype): children counted, then summed."""
-    n = parent.shape[0]
-    child_ptr = np.zeros(n + 1, parent.dtype)
-    for v in range(n):
-        if parent[v] >= 0:
-            child_ptr[parent[v] + 1] += 1
-    for t in range(1, n + 1):
-        child_ptr[t] += child_ptr[t - 1]
-    return child_ptr
+    return child_offsets(parent), children
 
 
 def bfs_order(child_ptr: np.ndarray, children: np.ndarray, root: int) -> np.ndarray:
