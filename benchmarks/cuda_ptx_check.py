@@ -62,8 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     tree = CoverTree().fit(X)
     a = tree.arrays
     m = get_metric("euclidean").kernel((3.0,))
-    targs = (m, a.points, a.radius, a.parent_dist, a.child_ptr, a.children, a.id_ptr, a.ids,
-             a.root, X[:8])
+    targs = (m, *a.query_arrays(), X[:8])
     query.knn(*targs, 4)
     query.radius_count(*targs, np.ones(8))
     query.radius_fill(*targs, np.ones(8), np.arange(9, dtype=np.int64))

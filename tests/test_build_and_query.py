@@ -9,6 +9,7 @@ import pytest
 from conftest import JAX, assert_knn_exact, assert_radius_exact, brute_distances
 
 from sklearn_covertreex import CoverTree, Runtime, check_invariants
+from sklearn_covertreex.core.tree import TreeArrays
 
 STRATEGIES = list(itertools.product(
     ("numba", "numpy"), ("sparse",), ("segmented", "grid", "tree"),
@@ -288,3 +289,51 @@ def test_tree_arrays_convert_wider_integers_and_keep_int64_for_huge_trees():
     assert index_dtype(2**31) == np.int64
     huge = replace(a, n_ids_total=2**31)
     assert huge.ids.dtype == np.int64 and huge.parent.dtype == np.int64
+
+
+@pytest.mark.parametrize("construction", ["depth_first", "batch"])
+def test_finished_trees_store_every_subtree_as_one_run(construction):
+    """Block order: each internal node's descendants follow its first child without a gap,
+    after fit, insert and delete; check_invariants verifies every claimed run."""
+    X = np.round(np.random.default_rng(21).normal(size=(1500, 3)), 1)  # duplicates
+    tree = CoverTree(Runtime(construction=construction)).fit(X[:1000])
+    for step in (tree, tree.insert(X[1000:]), tree.insert(X[1000:]).delete(np.arange(0, 1500, 3))):
+        a = step.arrays
+        internal = np.diff(a.child_ptr) > 0
+        assert np.all(a.subtree_end[internal] >= 0) and np.all(a.subtree_end[~internal] == -1)
+        check_invariants(step)
+
+
+def test_subtree_runs_are_only_claimed_where_they_hold():
+    """A tree numbered breadth first (as before format 3's block order) claims no run
+    that is not one, and its answers stay exact."""
+    from sklearn_covertreex.core.blocks import subtree_ends
+
+    X = np.random.default_rng(22).normal(size=(600, 2))
+    a = CoverTree().fit(X).arrays
+    n = a.n_nodes
+    order = [a.root]  # breadth-first renumbering of the same tree
+    for v in order:
+        order.extend(a.children[a.child_ptr[v]:a.child_ptr[v + 1]].tolist())
+    order = np.array(order)
+    new = np.empty(n, np.int64)
+    new[order] = np.arange(n)
+    parent = np.where(a.parent[order] >= 0, new[np.maximum(a.parent[order], 0)], -1)
+    from sklearn_covertreex.algo.view import child_csr
+
+    ptr, kids = child_csr(parent, a.level[order])
+    end = subtree_ends(parent, ptr, kids)
+    claimed = np.flatnonzero(end >= 0)
+    assert 0 < claimed.size < np.count_nonzero(np.diff(ptr))  # some runs, not all
+    bfs = TreeArrays(points=a.points[order], level=a.level[order], parent=parent,
+                     parent_dist=a.parent_dist[order], radius=a.radius[order], child_ptr=ptr,
+                     children=kids, id_ptr=np.arange(n + 1), ids=a.ids[a.id_ptr[order]], root=0,
+                     n_ids_total=a.n_ids_total)
+    check_invariants(bfs)
+    Q = np.random.default_rng(23).normal(size=(50, 2))
+    d, i = CoverTree(_arrays=bfs).knn(Q, 5)
+    bd = np.sort(np.linalg.norm(Q[:, None] - X[None], axis=2), axis=1)[:, :5]
+    np.testing.assert_allclose(d, bd, rtol=1e-12)
+    # a child listed before its parent: no runs at all
+    assert np.all(subtree_ends(np.array([1, -1, 1]), np.array([0, 0, 2, 2]),
+                               np.array([0, 2])) == -1)

@@ -178,7 +178,7 @@ def test_zorder_permutation_is_a_permutation():
 
 @pytest.mark.parametrize("construction", ["depth_first", "batch"])
 def test_finished_trees_have_the_children_csr_of_their_parents(construction):
-    """finalize derives the CSR from the breadth-first numbering; child_csr agrees."""
+    """finalize derives the CSR from the block numbering; child_csr agrees."""
     from sklearn_covertreex.algo.view import child_csr
 
     X = np.round(np.random.default_rng(13).normal(size=(2000, 2)), 1)  # ties, duplicates

@@ -28,9 +28,7 @@ def _metric(tree):
 
 
 def _tree_args(tree):
-    a = tree.arrays
-    return (_metric(tree), a.points, a.radius, a.parent_dist, a.child_ptr, a.children, a.id_ptr,
-            a.ids, a.root)
+    return (_metric(tree), *tree.arrays.query_arrays())
 
 
 def test_numba_kernels_accept_readonly_float32_fortran():

@@ -55,6 +55,8 @@ def check_invariants(tree: TreeArrays | Any, *, rtol: float = 1e-9) -> None:
     * **separation**: distinct nodes ``u, v`` satisfy
       ``d(u, v) > 2**min(level(u), level(v))``;
     * ``radius[v]`` equals the largest distance from ``v`` to a descendant;
+    * where ``subtree_end[v]`` claims a run of nodes, the descendants of
+      ``v`` are exactly the nodes ``children[child_ptr[v]] .. subtree_end[v] - 1``;
     * every dataset id is stored once and lies in ``[0, n_ids_total)``.
 
     Parameters
@@ -124,6 +126,7 @@ def check_invariants(tree: TreeArrays | Any, *, rtol: float = 1e-9) -> None:
 
     _check_separation(tree)
     _check_radius(tree, rtol)
+    _check_subtree_runs(tree)
 
     # Ids.
     if tree.id_ptr.shape != (n + 1,) or tree.id_ptr[0] != 0:
@@ -191,3 +194,34 @@ def _check_radius(tree: TreeArrays, rtol: float) -> None:
             f"radius of node {worst} is {tree.radius[worst]!r}, "
             f"expected {expected[worst]!r}"
         )
+
+
+def _check_subtree_runs(tree: TreeArrays) -> None:
+    """Every run ``subtree_end`` claims holds exactly the node's descendants."""
+    n = tree.n_nodes
+    count = np.zeros(n, np.int64)
+    lowest = np.full(n, n, np.int64)
+    highest = np.full(n, -1, np.int64)
+    nodes = np.arange(n)
+    anc = tree.parent.astype(np.int64)
+    while True:  # every (descendant, ancestor) pair, one generation at a time
+        live = anc >= 0
+        if not np.any(live):
+            break
+        v, a = nodes[live], anc[live]
+        np.add.at(count, a, 1)
+        np.minimum.at(lowest, a, v)
+        np.maximum.at(highest, a, v)
+        anc = np.where(live, tree.parent[np.maximum(anc, 0)], -1)
+    end = np.asarray(tree.subtree_end, np.int64)
+    if end.shape != (n,):
+        _fail(f"subtree_end has shape {end.shape}, expected ({n},)")
+    claimed = np.flatnonzero(end >= 0)
+    if np.any(tree.child_ptr[claimed + 1] == tree.child_ptr[claimed]):
+        _fail("subtree_end claims a run of descendants for a leaf")
+    first = tree.children[tree.child_ptr[claimed]]
+    bad = ((lowest[claimed] != first) | (highest[claimed] != end[claimed] - 1)
+           | (count[claimed] != end[claimed] - first))
+    if np.any(bad):
+        v = int(claimed[np.argmax(bad)])
+        _fail(f"subtree_end[{v}] = {end[v]} does not end a run of exactly its descendants")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
+
+from .blocks import subtree_ends
 
 FORMAT_VERSION = 3
 
@@ -111,6 +114,28 @@ class TreeArrays:
                     int(np.shape(self.level)[0])) + 1
         return index_dtype(count)
 
+    @cached_property
+    def subtree_end(self) -> np.ndarray:
+        """Where each node's descendants end when they are one run of nodes, else -1.
+
+        Derived from the tree (:func:`~sklearn_covertreex.core.blocks.subtree_ends`)
+        on first use and not stored in pickles: the descendants of ``v`` are
+        the nodes ``children[child_ptr[v]] .. subtree_end[v] - 1`` where it is
+        not -1 (every internal node of a finished tree, whose nodes are in
+        block order).
+        """
+        return _frozen(subtree_ends(self.parent, self.child_ptr, self.children))
+
+    def query_arrays(self) -> tuple[Any, ...]:
+        """The tree as the query kernels take it.
+
+        ``(points, radius, parent_dist, child_ptr, children, subtree_end,
+        id_ptr, ids, root)``: see
+        :class:`~sklearn_covertreex.backends.contract.TreeKernels`.
+        """
+        return (self.points, self.radius, self.parent_dist, self.child_ptr, self.children,
+                self.subtree_end, self.id_ptr, self.ids, self.root)
+
     @property
     def n_nodes(self) -> int:
         """Number of nodes (distinct points)."""
@@ -139,6 +164,7 @@ class TreeArrays:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
+        state.pop("subtree_end", None)  # derived (cached_property): made again on use
         state["_format_version"] = FORMAT_VERSION
         return state
 

@@ -27,9 +27,7 @@ M3 = get_metric("euclidean").kernel((3.0,))
 
 
 def _tree_args(tree):
-    a = tree.arrays
-    return (M3, a.points, a.radius, a.parent_dist, a.child_ptr, a.children, a.id_ptr, a.ids,
-            a.root)
+    return (M3, *tree.arrays.query_arrays())
 
 
 def _pair_set(ei, ej):

@@ -137,12 +137,12 @@ class TreeBuilder:
             self._view = None
 
     def relayout(self) -> None:
-        """Renumber nodes breadth-first (children consecutive) for memory locality."""
+        """Renumber nodes in :func:`block_order` (children consecutive) for memory locality."""
         n = self.n
         if n < 2:
             return
         child_ptr, children = child_csr(self.parent[:n], self.level[:n])
-        order = bfs_order(child_ptr, children, self.root)
+        order = block_order(child_ptr, children, self.root)
         new_index = np.empty(n, dtype=np.int64)
         new_index[order] = np.arange(n)
         for name in ("points", "level", "radius", "parent_dist"):
@@ -168,9 +168,11 @@ class TreeBuilder:
     def finalize(self, ctx: Context, diagnostics: dict[str, Any] | None) -> TreeArrays:
         """Freeze into a new :class:`TreeArrays`, consuming the builder.
 
-        Nodes are renumbered in breadth-first order with the children of each
-        node consecutive (sorted by level, highest first), so a query reads
-        the points of a node's children from one contiguous block. Each of
+        Nodes are renumbered in :func:`block_order`: the children of each
+        node are consecutive (sorted by level, highest first), so a query
+        reads the points of a node's children from one contiguous block, and
+        all descendants of a node are one run of nodes, so a query can scan
+        a small subtree's rows in one pass. Each of
         the builder's arrays is released as soon as its renumbered copy
         exists (integer ones narrowed to the tree's dtypes), so the peak
         holds about one array more than the tree.
@@ -178,7 +180,7 @@ class TreeBuilder:
         n = self.n
         index = index_dtype(max(n, int(self.n_ids_total)) + 1)
         child_ptr, children = child_csr(self.parent[:n], self.level[:n])
-        order = bfs_order(child_ptr, children, self.root)
+        order = block_order(child_ptr, children, self.root)
         del child_ptr, children
         new_index = np.empty(n, dtype=index)
         new_index[order] = np.arange(n, dtype=index)
@@ -199,7 +201,7 @@ class TreeBuilder:
         nonroot = parent >= 0
         parent[nonroot] = new_index[parent[nonroot]]
         del nonroot
-        child_ptr, children = _bfs_children(parent)
+        child_ptr, children = _block_children(parent)
         id_nodes = new_index[np.concatenate(self._id_nodes)] if self._id_nodes else \
             np.empty(0, index)
         self._id_nodes = []
@@ -252,34 +254,64 @@ def _integers(a: np.ndarray) -> np.ndarray:
     return a if a.dtype.kind == "i" else a.astype(np.int64)
 
 
-def _bfs_children(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The children CSR of nodes numbered in :func:`bfs_order` (root 0).
+def _block_children(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The children CSR of nodes numbered in :func:`block_order`.
 
-    Breadth-first numbering lists each node's children consecutively, in
-    their CSR order (level descending), and the parents in increasing
-    order, so :func:`~sklearn_covertreex.algo.view.child_csr` of such a
-    tree is every non-root node in index order: no sort needed.
+    That numbering places each node's children consecutively in their CSR
+    order (level descending), so listing every node under its parent in
+    index order is the CSR: no sort needed.
     """
+    child_ptr = child_offsets(parent)
+    return child_ptr, _children_in_index_order(parent, child_ptr)
+
+
+@njit(cache=True)
+def _children_in_index_order(parent, child_ptr):
     n = parent.shape[0]
-    children = np.arange(1, n, dtype=parent.dtype)
-    return child_offsets(parent), children
+    children = np.empty(child_ptr[n], parent.dtype)
+    fill = child_ptr[:n].copy()
+    for v in range(n):
+        if parent[v] >= 0:
+            children[fill[parent[v]]] = v
+            fill[parent[v]] += 1
+    return children
 
 
-def bfs_order(child_ptr: np.ndarray, children: np.ndarray, root: int) -> np.ndarray:
-    """Nodes in breadth-first order from ``root``, children in CSR order."""
+def block_order(child_ptr: np.ndarray, children: np.ndarray, root: int) -> np.ndarray:
+    """Nodes in *block order* from ``root``: the tree's numbering once it is finished.
+
+    The root comes first; every node, once placed, has its children placed
+    as one block (in CSR order, highest level first), and then the children
+    that have children of their own are handled in that order, depth first.
+    So each node's children are consecutive, every node comes after its
+    parent, and the descendants of a node are exactly the nodes from its
+    first child to the end of its last descendant's block: one run (see
+    :mod:`sklearn_covertreex.core.blocks`).
+    """
+    return _block_order(np.ascontiguousarray(child_ptr), np.ascontiguousarray(children),
+                        int(root))
+
+
+@njit(cache=True)
+def _block_order(child_ptr, children, root):
     n = child_ptr.shape[0] - 1
-    order = np.empty(n, dtype=children.dtype)
+    order = np.empty(n, children.dtype)
     order[0] = root
-    tail = 1
-    frontier = np.array([root], dtype=children.dtype)
-    while frontier.size:
-        counts = child_ptr[frontier + 1] - child_ptr[frontier]
-        starts = np.repeat(child_ptr[frontier], counts)
-        offs = np.arange(starts.size) - np.repeat(np.cumsum(counts) - counts, counts)
-        nxt = children[starts + offs]
-        order[tail : tail + nxt.size] = nxt
-        tail += nxt.size
-        frontier = nxt
+    placed = 1
+    stack = np.empty(n, children.dtype)  # placed nodes whose children are still to place
+    stack[0] = root
+    top = 1
+    while top > 0:
+        top -= 1
+        v = stack[top]
+        for t in range(child_ptr[v], child_ptr[v + 1]):
+            order[placed] = children[t]
+            placed += 1
+        for t in range(child_ptr[v + 1] - 1, child_ptr[v] - 1, -1):  # first child on top
+            c = children[t]
+            if child_ptr[c + 1] > child_ptr[c]:
+                stack[top] = c
+                top += 1
     return order
 
 

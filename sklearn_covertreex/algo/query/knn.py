@@ -63,11 +63,7 @@ def _knn_in_chunks(
     chunk = ctx.runtime.query_chunk_size
     with ctx.backend.threads(ctx.n_threads):
         for lo in range(0, nq, chunk):
-            part = ctx.backend.knn(
-                ctx.kernel_metric,
-                tree.points, tree.radius, tree.parent_dist, tree.child_ptr, tree.children,
-                tree.id_ptr, tree.ids, tree.root, Q[lo : lo + chunk], k,
-            )
+            part = ctx.backend.knn(ctx.kernel_metric, *tree.query_arrays(), Q[lo : lo + chunk], k)
             rows = slice(lo, lo + chunk) if order is None else order[lo : lo + chunk]
             for out, answer in zip((out_d, out_i, evaluations, pruned), part, strict=True):
                 out[rows] = np.asarray(answer)

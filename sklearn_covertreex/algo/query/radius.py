@@ -20,8 +20,7 @@ def radius_query(
     ids : ndarray (indptr[-1],) int64 (ties by the smaller id)
     """
     b = ctx.backend
-    args = (tree.points, tree.radius, tree.parent_dist, tree.child_ptr, tree.children,
-            tree.id_ptr, tree.ids, tree.root)
+    args = tree.query_arrays()
     with b.threads(ctx.n_threads):
         counts = np.asarray(b.radius_count(ctx.kernel_metric, *args, Q, r), dtype=np.int64)
         indptr = np.zeros(Q.shape[0] + 1, dtype=np.int64)

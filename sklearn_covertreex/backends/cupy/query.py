@@ -6,8 +6,9 @@ tests and slack, its frontier (k-NN) or stack (radius) in a fixed-capacity
 slice of a scratch array; a query that outgrows it is rerun with twice the
 capacity (:func:`._device.rerun_overflowing`). Answers, ties and duplicates
 included, equal numba's. Queries are not seeded with the previous query's
-neighbours as on the CPU (threads run side by side), so the distance
-evaluations and pruned counts differ from numba's.
+neighbours as on the CPU (threads run side by side), nor do they scan small
+subtrees as one run (``subtree_end`` is taken and not used), so the
+distance evaluations and pruned counts differ from numba's.
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ def _tree_on_device(points, radius, parent_dist, child_ptr, children, id_ptr, id
             to_device(id_ptr, np.int64), to_device(ids, np.int64))
 
 
-def knn(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, k):
+def knn(metric, points, radius, parent_dist, child_ptr, children, subtree_end, id_ptr, ids, root,
+        Q, k):
     """Exact k nearest neighbours of every row of Q.
 
     Returns (distances (nq, k), ids (nq, k), distance evaluations (nq,),
@@ -207,14 +209,15 @@ def _radius(metric, points, radius, parent_dist, child_ptr, children, id_ptr, id
     return to_host(out_d), to_host(out_i)
 
 
-def radius_count(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r):
+def radius_count(metric, points, radius, parent_dist, child_ptr, children, subtree_end, id_ptr, ids,
+                 root, Q, r):
     """Number of ids within ``r[i]`` (inclusive) of each row ``Q[i]``."""
     return _radius(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q,
                    r, None)
 
 
-def radius_fill(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r,
-                offsets):
+def radius_fill(metric, points, radius, parent_dist, child_ptr, children, subtree_end, id_ptr, ids,
+                root, Q, r, offsets):
     """Distances and ids within ``r[i]`` of each ``Q[i]``, at ``offsets[i]``, rows sorted."""
     return _radius(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q,
                    r, np.asarray(offsets, np.int64))

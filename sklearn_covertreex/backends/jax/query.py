@@ -20,7 +20,8 @@ search.
 
 Query blocks are padded to powers of two (at most :data:`QUERY_BLOCK`
 rows), the tree to powers of two (:mod:`._tree`), capacities are powers of
-two: compilations are bounded.
+two: compilations are bounded. ``subtree_end`` is taken and not used: the
+searches expand every subtree, which changes the work, not the answers.
 """
 
 from __future__ import annotations
@@ -156,7 +157,8 @@ def _prepare(metric, points, Q):
     return dtype, np.ascontiguousarray(Q, dtype)
 
 
-def knn(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, k):
+def knn(metric, points, radius, parent_dist, child_ptr, children, subtree_end, id_ptr, ids, root,
+        Q, k):
     """Exact k nearest neighbours of every row of Q (vmapped jax searches).
 
     Parameters
@@ -207,7 +209,8 @@ def _radius_caps() -> dict[str, int]:
     return {"F": FRONTIER0, "E": EXPAND0, "B": 64, "I": 64}
 
 
-def radius_count(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r):
+def radius_count(metric, points, radius, parent_dist, child_ptr, children, subtree_end, id_ptr, ids,
+                 root, Q, r):
     """Number of ids within ``r[i]`` (inclusive) of each row ``Q[i]`` (int64)."""
     dtype, Q = _prepare(metric, points, Q)
     nq = Q.shape[0]
@@ -231,8 +234,8 @@ def radius_count(metric, points, radius, parent_dist, child_ptr, children, id_pt
     return counts.astype(np.int64)
 
 
-def radius_fill(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r,
-                offsets):
+def radius_fill(metric, points, radius, parent_dist, child_ptr, children, subtree_end, id_ptr, ids,
+                root, Q, r, offsets):
     """Distances and ids within ``r[i]`` of each ``Q[i]``, written at ``offsets[i]:offsets[i+1]``.
 
     Each row is in ascending (distance, id) order.

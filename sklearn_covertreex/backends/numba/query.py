@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 
 from ..._parallel import for_chunks
-from ..contract import PRUNE_RTOL
+from ..contract import BLOCK_SCAN_NODES, PRUNE_RTOL
 from .distance import _dist, rows
 from .heaps import (
     FRONTIER_START,
@@ -37,8 +37,8 @@ def _among(nodes, count, v):
 
 
 @njit(cache=True, nogil=True)
-def _knn_range(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, k,
-               out_d, out_i, evals, pruned, lo, hi):
+def _knn_range(metric, points, radius, parent_dist, child_ptr, children, subtree_end, id_ptr, ids,
+               root, Q, k, out_d, out_i, evals, pruned, lo, hi):
     """Best-first k-NN of the queries ``Q[lo:hi]`` into the rows ``lo:hi`` of the outputs.
 
     Each output row is a max-heap (distance, id) during its search, sorted at
@@ -55,7 +55,9 @@ def _knn_range(metric, points, radius, parent_dist, child_ptr, children, id_ptr,
     bound with the k-th distance as the expansion starts, in one branch-free
     pass; the children kept are then evaluated (a bound that shrinks during
     the expansion skips no more of them: a few more distances, about 8% less
-    time on W2's 8-D queries, the same answers).
+    time on W2's 8-D queries, the same answers). A node whose descendants are
+    one run of at most :data:`BLOCK_SCAN_NODES` nodes is not expanded: all
+    of them are evaluated in node order and offered to the heap.
 
     ``evals`` counts distance evaluations (seeds included), ``pruned`` the
     nodes whose subtree is discarded unexpanded (skipped by the
@@ -104,10 +106,20 @@ def _knn_range(metric, points, radius, parent_dist, child_ptr, children, id_ptr,
             if lb > kth + PRUNE_RTOL * (dp + radius[p]):
                 n_pruned += fs + 1
                 break
+            lo_c = child_ptr[p]
+            end = subtree_end[p]
+            if end >= 0 and end - children[lo_c] <= BLOCK_SCAN_NODES:  # a small subtree: one run
+                first = children[lo_c]
+                for c in range(first, end):
+                    d = _dist(metric, q, points, c)
+                    if (size < k or d <= hd[0]) and not _among(seeds, n_seeds, c):
+                        for u in range(id_ptr[c], id_ptr[c + 1]):
+                            size = _heap_push_carry(hd, hx, heap_nodes, size, k, d, ids[u], c)
+                n_dist += end - first
+                continue
             if fs + child_ptr[p + 1] - child_ptr[p] > fk.shape[0]:
                 need = fs + child_ptr[p + 1] - child_ptr[p]
                 fk, fn, fd = _grow(fk, need), _grow(fn, need), _grow(fd, need)
-            lo_c = child_ptr[p]
             n_kids = child_ptr[p + 1] - lo_c
             if n_kids > kids.shape[0]:
                 kids = _grow(kids, n_kids)
@@ -142,7 +154,8 @@ def _knn_range(metric, points, radius, parent_dist, child_ptr, children, id_ptr,
         pruned[i] = n_pruned
 
 
-def knn(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, k):
+def knn(metric, points, radius, parent_dist, child_ptr, children, subtree_end, id_ptr, ids, root,
+        Q, k):
     """Exact k nearest neighbours of every row of Q.
 
     Returns (distances, ids, distance evaluations, pruned nodes), the last two
@@ -154,20 +167,23 @@ def knn(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, r
     out_i = np.full((nq, k), -1, np.int64)
     evals = np.zeros(nq, np.int64)
     pruned = np.zeros(nq, np.int64)
-    for_chunks(_knn_range, nq, (metric, points, radius, parent_dist, child_ptr, children, id_ptr,
-                                ids, root, Q, k, out_d, out_i, evals, pruned), grain=QUERY_GRAIN)
+    for_chunks(_knn_range, nq, (metric, points, radius, parent_dist, child_ptr, children,
+                                subtree_end, id_ptr, ids, root, Q, k, out_d, out_i, evals, pruned),
+               grain=QUERY_GRAIN)
     return out_d, out_i, evals, pruned
 
 
 @njit(cache=True, nogil=True)
-def _radius_range(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q,
-                  r, counts, offsets, out_d, out_i, lo, hi):
+def _radius_range(metric, points, radius, parent_dist, child_ptr, children, subtree_end, id_ptr,
+                  ids, root, Q, r, counts, offsets, out_d, out_i, lo, hi):
     """Ids within r[i] of the queries Q[lo:hi]: counted (``out_d`` empty), or written.
 
     Counting stores each query's number of ids in ``counts``; writing puts
     them at ``offsets[i]:offsets[i + 1]``, each row sorted by (distance, id).
-    A depth-first search visits every node within r of the query. It is
-    written inside the loop: numba optimises a callee again in its caller.
+    A depth-first search visits every node within r of the query; a node
+    whose descendants are one run of at most :data:`BLOCK_SCAN_NODES` nodes
+    has them all evaluated in node order instead. It is written inside the
+    loop: numba optimises a callee again in its caller.
     """
     fill = out_d.shape[0] > 0
     sn = np.empty(FRONTIER_START, np.int64)
@@ -195,6 +211,17 @@ def _radius_range(metric, points, radius, parent_dist, child_ptr, children, id_p
             top -= 1
             p = sn[top]
             dp = sd[top]
+            end = subtree_end[p]
+            if end >= 0 and end - children[child_ptr[p]] <= BLOCK_SCAN_NODES:  # a small subtree
+                for c in range(children[child_ptr[p]], end):
+                    d = _dist(metric, q, points, c)
+                    if d <= ri:
+                        for u in range(id_ptr[c], id_ptr[c + 1]):
+                            if fill:
+                                out_d[base + count] = d
+                                out_i[base + count] = ids[u]
+                            count += 1
+                continue
             for t in range(child_ptr[p], child_ptr[p + 1]):
                 c = children[t]
                 rc = radius[c]
@@ -222,27 +249,29 @@ def _radius_range(metric, points, radius, parent_dist, child_ptr, children, id_p
             counts[i] = count
 
 
-def radius_count(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r):
+def radius_count(metric, points, radius, parent_dist, child_ptr, children, subtree_end, id_ptr, ids,
+                 root, Q, r):
     """Number of ids within r[i] of each row Q[i]."""
     points, Q = rows(metric, points), rows(metric, Q)
     counts = np.zeros(Q.shape[0], np.int64)
     empty_i = np.empty(0, np.int64)
     for_chunks(_radius_range, Q.shape[0], (metric, points, radius, parent_dist, child_ptr,
-                                           children, id_ptr, ids, root, Q, r, counts, empty_i,
+                                           children, subtree_end, id_ptr, ids, root, Q, r, counts,
+                                           empty_i,
                                            np.empty(0, np.float64), empty_i),
                grain=QUERY_GRAIN)
     return counts
 
 
-def radius_fill(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r,
-                offsets):
+def radius_fill(metric, points, radius, parent_dist, child_ptr, children, subtree_end, id_ptr, ids,
+                root, Q, r, offsets):
     """Distances and ids within r[i] of each Q[i], written at offsets[i], rows sorted."""
     points, Q = rows(metric, points), rows(metric, Q)
     out_d = np.empty(offsets[-1], np.float64)
     out_i = np.empty(offsets[-1], np.int64)
     if offsets[-1] > 0:
         for_chunks(_radius_range, Q.shape[0], (metric, points, radius, parent_dist, child_ptr,
-                                               children, id_ptr, ids, root, Q, r,
+                                               children, subtree_end, id_ptr, ids, root, Q, r,
                                                np.empty(0, np.int64), offsets, out_d, out_i),
                    grain=QUERY_GRAIN)
     return out_d, out_i

@@ -14,14 +14,14 @@ import math
 
 import numpy as np
 
-from ..contract import PRUNE_RTOL
+from ..contract import BLOCK_SCAN_NODES, PRUNE_RTOL
 from ._arrays import _csr_gather
 from .distance import _diff_dists, _dist, check_width
 from .heaps import _Frontier, _KBest
 
 
-def _knn_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, q, k,
-             seeds):
+def _knn_one(metric, points, radius, parent_dist, child_ptr, children, subtree_end, id_ptr, ids,
+             root, q, k, seeds):
     """Best-first k-NN of one query: (k-best pairs, distance evaluations, pruned nodes).
 
     The nodes ``seeds`` (distinct; the previous query's neighbours) are
@@ -37,7 +37,9 @@ def _knn_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, i
     skips nothing more, which costs a few evaluations and no answer). A
     node counts as pruned when its
     subtree is discarded unexpanded (skipped, not queued, or still queued
-    when the search stops).
+    when the search stops). A node whose descendants are one run of at most
+    BLOCK_SCAN_NODES nodes has them all evaluated in node order instead of
+    being expanded, as in the compiled kernel.
     """
     root = int(root)
     best = _KBest(k)
@@ -57,6 +59,15 @@ def _knn_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, i
         if lb > best.kth() + PRUNE_RTOL * (dp + radius[p]):
             n_pruned += len(front) + 1
             break  # every remaining subtree is farther than the k-th neighbour
+        end = int(subtree_end[p])
+        if end >= 0 and end - children[child_ptr[p]] <= BLOCK_SCAN_NODES:
+            block = np.arange(children[child_ptr[p]], end)
+            for c, d in zip(block.tolist(), _diff_dists(metric, q[None, :], points[block]).tolist(),
+                            strict=True):
+                if d <= best.kth() and c not in seeded:
+                    best.add(d, ids[id_ptr[c] : id_ptr[c + 1]], c)
+            n_dist += block.size
+            continue
         kids = children[child_ptr[p] : child_ptr[p + 1]]
         kth = best.kth()
         if kth < math.inf:  # d(q, c) >= gap: neither c nor its subtree can enter
@@ -80,7 +91,8 @@ def _knn_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr, i
     return best, n_dist, n_pruned
 
 
-def knn(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, k):
+def knn(metric, points, radius, parent_dist, child_ptr, children, subtree_end, id_ptr, ids, root,
+        Q, k):
     """Exact k nearest neighbours of every row of Q, best-first.
 
     Each query after the first is seeded with the nodes of the previous
@@ -93,6 +105,9 @@ def knn(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, r
         Node coordinates, subtree radii and distances to the parent.
     child_ptr, children, id_ptr, ids : ndarray
         Children and dataset ids of each node in CSR form.
+    subtree_end : ndarray
+        Where each node's descendants end when they are one run of nodes,
+        else -1 (:mod:`sklearn_covertreex.core.blocks`).
     root : int
         The root node.
     Q : ndarray (nq, d)
@@ -116,9 +131,9 @@ def knn(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, r
     pruned = np.zeros(nq, np.int64)
     seeds = np.empty(0, np.int64)
     for qi in range(nq):
-        best, evals[qi], pruned[qi] = _knn_one(metric,
-            points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q[qi], k, seeds
-        )
+        best, evals[qi], pruned[qi] = _knn_one(
+            metric, points, radius, parent_dist, child_ptr, children, subtree_end, id_ptr, ids,
+            root, Q[qi], k, seeds)
         seeds = np.unique(best.nodes)
         out_d[qi, : best.d.shape[0]] = best.d
         out_i[qi, : best.i.shape[0]] = best.i
@@ -158,8 +173,13 @@ def _radius_one(metric, points, radius, parent_dist, child_ptr, children, id_ptr
     return np.concatenate(found_d), np.concatenate(found_i).astype(np.int64)
 
 
-def radius_count(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r):
-    """Number of ids within r[i] of each row Q[i] (int64)."""
+def radius_count(metric, points, radius, parent_dist, child_ptr, children, subtree_end, id_ptr, ids,
+                 root, Q, r):
+    """Number of ids within r[i] of each row Q[i] (int64).
+
+    The level-by-level search expands every subtree (``subtree_end`` is not
+    used: it changes only the work, not the answer).
+    """
     check_width(metric, points.shape[1])
     check_width(metric, Q.shape[1])
     counts = np.zeros(Q.shape[0], np.int64)
@@ -170,8 +190,8 @@ def radius_count(metric, points, radius, parent_dist, child_ptr, children, id_pt
     return counts
 
 
-def radius_fill(metric, points, radius, parent_dist, child_ptr, children, id_ptr, ids, root, Q, r,
-                offsets):
+def radius_fill(metric, points, radius, parent_dist, child_ptr, children, subtree_end, id_ptr, ids,
+                root, Q, r, offsets):
     """Distances and ids within r[i] of each Q[i] at offsets[i]:offsets[i+1], rows sorted."""
     check_width(metric, points.shape[1])
     check_width(metric, Q.shape[1])
