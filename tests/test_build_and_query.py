@@ -304,9 +304,10 @@ def test_finished_trees_store_every_subtree_as_one_run(construction):
         check_invariants(step)
 
 
-def test_subtree_runs_are_only_claimed_where_they_hold():
-    """A tree numbered breadth first (as before format 3's block order) claims no run
-    that is not one, and its answers stay exact."""
+def test_trees_not_in_block_order_claim_no_runs():
+    """A tree numbered breadth first (as pickles from before the block order are)
+    claims no runs, and its answers stay exact."""
+    from sklearn_covertreex.algo.view import child_csr
     from sklearn_covertreex.core.blocks import subtree_ends
 
     X = np.random.default_rng(22).normal(size=(600, 2))
@@ -319,21 +320,19 @@ def test_subtree_runs_are_only_claimed_where_they_hold():
     new = np.empty(n, np.int64)
     new[order] = np.arange(n)
     parent = np.where(a.parent[order] >= 0, new[np.maximum(a.parent[order], 0)], -1)
-    from sklearn_covertreex.algo.view import child_csr
-
     ptr, kids = child_csr(parent, a.level[order])
-    end = subtree_ends(parent, ptr, kids)
-    claimed = np.flatnonzero(end >= 0)
-    assert 0 < claimed.size < np.count_nonzero(np.diff(ptr))  # some runs, not all
     bfs = TreeArrays(points=a.points[order], level=a.level[order], parent=parent,
                      parent_dist=a.parent_dist[order], radius=a.radius[order], child_ptr=ptr,
                      children=kids, id_ptr=np.arange(n + 1), ids=a.ids[a.id_ptr[order]], root=0,
                      n_ids_total=a.n_ids_total)
+    assert np.all(bfs.subtree_end == -1) and np.any(a.subtree_end >= 0)
     check_invariants(bfs)
     Q = np.random.default_rng(23).normal(size=(50, 2))
-    d, i = CoverTree(_arrays=bfs).knn(Q, 5)
+    d, _ = CoverTree(_arrays=bfs).knn(Q, 5)
     bd = np.sort(np.linalg.norm(Q[:, None] - X[None], axis=2), axis=1)[:, :5]
     np.testing.assert_allclose(d, bd, rtol=1e-12)
-    # a child listed before its parent: no runs at all
-    assert np.all(subtree_ends(np.array([1, -1, 1]), np.array([0, 0, 2, 2]),
-                               np.array([0, 2])) == -1)
+    # a root other than node 0, and an empty tree: no runs
+    assert np.all(subtree_ends(np.array([1, -1, 1]), np.array([0, 0, 2, 2]), np.array([0, 2]),
+                               1) == -1)
+    assert subtree_ends(np.empty(0, np.int32), np.zeros(1, np.int32), np.empty(0, np.int32),
+                        -1).shape == (0,)

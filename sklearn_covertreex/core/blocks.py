@@ -14,8 +14,9 @@ import numpy as np
 from numba import njit
 
 
-def subtree_ends(parent: np.ndarray, child_ptr: np.ndarray, children: np.ndarray) -> np.ndarray:
-    """Where each node's descendants end, for nodes whose descendants are one run.
+def subtree_ends(parent: np.ndarray, child_ptr: np.ndarray, children: np.ndarray,
+                 root: int) -> np.ndarray:
+    """Where each node's descendants end, for a tree numbered in block order.
 
     Parameters
     ----------
@@ -23,38 +24,70 @@ def subtree_ends(parent: np.ndarray, child_ptr: np.ndarray, children: np.ndarray
         Parent of each node, -1 at the root.
     child_ptr, children : ndarray
         The children CSR.
+    root : int
+        The root node.
 
     Returns
     -------
     ndarray (n_nodes,), the dtype of ``parent``
-        ``end`` where the descendants of ``v`` are exactly the nodes
-        ``children[child_ptr[v]] .. end - 1``; -1 for leaves and for nodes
-        whose descendants are not such a run (any node of a tree in which
-        some child precedes its parent: every finished tree has parents first).
+        If the nodes are numbered in block order (every finished tree), the
+        end of each internal node's run: the descendants of ``v`` are the
+        nodes ``children[child_ptr[v]] .. end[v] - 1``; -1 at the leaves.
+        For a tree numbered otherwise (a breadth-first one loaded from an
+        older pickle) -1 everywhere: no runs are claimed.
     """
+    n = parent.shape[0]
+    if n == 0:
+        return np.empty(0, parent.dtype)
     return _subtree_ends(np.ascontiguousarray(parent), np.ascontiguousarray(child_ptr),
-                         np.ascontiguousarray(children))
+                         np.ascontiguousarray(children), int(root))
 
 
 @njit(cache=True)
-def _subtree_ends(parent, child_ptr, children):
+def _in_block_order(child_ptr, children, root):
+    """Whether the block-order walk from ``root`` meets the nodes as 0, 1, 2, ...
+
+    The walk of :func:`~sklearn_covertreex.algo.batch.builder.block_order`,
+    comparing instead of writing; its stack holds placed nodes whose
+    children are still to come (grown by doubling: no array of the tree's
+    size).
+    """
+    if root != 0:
+        return False
+    stack = np.empty(64, children.dtype)
+    stack[0] = root
+    top = 1
+    placed = 1
+    while top > 0:
+        top -= 1
+        v = stack[top]
+        lo, hi = child_ptr[v], child_ptr[v + 1]
+        for t in range(lo, hi):
+            if children[t] != placed:
+                return False
+            placed += 1
+        if top + hi - lo > stack.shape[0]:
+            bigger = np.empty(2 * (top + hi - lo), children.dtype)
+            bigger[:top] = stack[:top]
+            stack = bigger
+        for t in range(hi - 1, lo - 1, -1):  # first child on top
+            c = children[t]
+            if child_ptr[c + 1] > child_ptr[c]:
+                stack[top] = c
+                top += 1
+    return placed == child_ptr.shape[0] - 1
+
+
+@njit(cache=True)
+def _subtree_ends(parent, child_ptr, children, root):
     n = parent.shape[0]
     end = np.full(n, -1, parent.dtype)
-    for v in range(n):
-        if parent[v] >= v:  # a child before its parent: no runs are claimed
-            return end
-    lo = np.full(n, n, parent.dtype)  # smallest, largest descendant and subtree size
-    hi = np.full(n, -1, parent.dtype)
-    size = np.ones(n, parent.dtype)
-    for v in range(n - 1, 0, -1):  # children after parents: every subtree is done first
+    if not _in_block_order(child_ptr, children, root):
+        return end
+    # in block order a node's descendants are the run from its first child
+    # to its last descendant: children come after parents, so one backward
+    # pass carries every subtree's last position up to its ancestors
+    for v in range(n - 1, 0, -1):
         p = parent[v]
-        if p < 0:
-            continue
-        size[p] += size[v]
-        lo[p] = min(lo[p], v, lo[v])
-        hi[p] = max(hi[p], v, hi[v])
-    for v in range(n):
-        # distinct positions lo..hi, as many as the descendants: they are all of them
-        if size[v] > 1 and hi[v] - lo[v] + 1 == size[v] - 1 and lo[v] == children[child_ptr[v]]:
-            end[v] = hi[v] + 1
+        end[p] = max(end[p], v + 1, end[v])
     return end

@@ -121,10 +121,10 @@ class TreeArrays:
         Derived from the tree (:func:`~sklearn_covertreex.core.blocks.subtree_ends`)
         on first use and not stored in pickles: the descendants of ``v`` are
         the nodes ``children[child_ptr[v]] .. subtree_end[v] - 1`` where it is
-        not -1 (every internal node of a finished tree, whose nodes are in
-        block order).
+        not -1 (every internal node of a tree numbered in block order, as
+        every finished tree is).
         """
-        return _frozen(subtree_ends(self.parent, self.child_ptr, self.children))
+        return _frozen(subtree_ends(self.parent, self.child_ptr, self.children, self.root))
 
     def query_arrays(self) -> tuple[Any, ...]:
         """The tree as the query kernels take it.
