@@ -36,9 +36,6 @@ def subtree_ends(parent: np.ndarray, child_ptr: np.ndarray, children: np.ndarray
         For a tree numbered otherwise (a breadth-first one loaded from an
         older pickle) -1 everywhere: no runs are claimed.
     """
-    n = parent.shape[0]
-    if n == 0:
-        return np.empty(0, parent.dtype)
     return _subtree_ends(np.ascontiguousarray(parent), np.ascontiguousarray(child_ptr),
                          np.ascontiguousarray(children), int(root))
 
